@@ -1,0 +1,458 @@
+//! The one error type of grantline, and the classification of HTTP error responses
+//! (WIRE.md §4, DESIGN.md §5) into it.
+
+use serde_json::{Map, Value};
+use std::fmt;
+use std::time::Duration;
+
+/// Everything that can go wrong in a grantline call.
+///
+/// Match on the variant for the broad family, and on [`ApiError::kind`] for the exact error the
+/// server reported:
+///
+/// ```
+/// use grantline::{Error, ErrorKind};
+/// fn describe(err: &Error) -> &'static str {
+///     match err {
+///         Error::InvalidArgument { .. } => "fix the input",
+///         Error::Api(api) if api.kind == ErrorKind::SiblingLabelConflict => "pick another label",
+///         Error::Api(_) => "the server said no",
+///         Error::Network { .. } | Error::Timeout { .. } => "try again later",
+///         _ => "unexpected",
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Bad local input, rejected before any I/O.
+    #[error("{message}")]
+    InvalidArgument {
+        /// What was wrong.
+        message: String,
+    },
+    /// The server answered with an error status.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// The connection failed or broke.
+    #[error("{message}")]
+    Network {
+        /// What failed (never contains secrets).
+        message: String,
+    },
+    /// The request did not complete within the timeout.
+    #[error("{message}")]
+    Timeout {
+        /// What timed out.
+        message: String,
+    },
+    /// A success response whose body does not parse.
+    #[error("{message}")]
+    ResponseValidation {
+        /// What did not parse.
+        message: String,
+        /// The HTTP status of the response.
+        status: u16,
+    },
+    /// The client was closed.
+    #[error("the client has been closed")]
+    Closed,
+}
+
+/// The exact kind of an error, one per class of DESIGN.md §5. Bindings map each kind to their
+/// own class (see [`ErrorKind::class_name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bad local input.
+    InvalidArgument,
+    /// Any API error without a more precise kind (400, 405, 410, …).
+    Api,
+    /// 401.
+    Authentication,
+    /// 401 `jwt_validation_error`: the end user must sign in again.
+    ReAuthRequired,
+    /// 403.
+    PermissionDenied,
+    /// `grant_revoked`.
+    GrantRevoked,
+    /// `grant_expired`.
+    GrantExpired,
+    /// 403 `agent_self_grant_only`.
+    AgentSelfGrantOnly,
+    /// 404 (reserved: a 404 is a grant or an agent not found).
+    NotFound,
+    /// 404 other than an agent.
+    GrantNotFound,
+    /// 404 `caller_agent_unresolved` / `agent_not_found`.
+    AgentNotFound,
+    /// 409.
+    Conflict,
+    /// 409 `sibling_label_conflict`.
+    SiblingLabelConflict,
+    /// 409 `credential_id_required`.
+    CredentialIdRequired,
+    /// 422.
+    UnprocessableEntity,
+    /// 429.
+    RateLimit,
+    /// 5xx.
+    Server,
+    /// Connection failure.
+    Network,
+    /// Timeout.
+    Timeout,
+    /// Unparseable success body.
+    ResponseValidation,
+    /// The client was closed.
+    Closed,
+}
+
+impl ErrorKind {
+    /// The class name every binding uses for this kind, e.g. `SiblingLabelConflictError`.
+    pub fn class_name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "InvalidArgumentError",
+            ErrorKind::Api => "ApiError",
+            ErrorKind::Authentication => "AuthenticationError",
+            ErrorKind::ReAuthRequired => "ReAuthRequiredError",
+            ErrorKind::PermissionDenied => "PermissionDeniedError",
+            ErrorKind::GrantRevoked => "GrantRevokedError",
+            ErrorKind::GrantExpired => "GrantExpiredError",
+            ErrorKind::AgentSelfGrantOnly => "AgentSelfGrantOnlyError",
+            ErrorKind::NotFound => "NotFoundError",
+            ErrorKind::GrantNotFound => "GrantNotFoundError",
+            ErrorKind::AgentNotFound => "AgentNotFoundError",
+            ErrorKind::Conflict => "ConflictError",
+            ErrorKind::SiblingLabelConflict => "SiblingLabelConflictError",
+            ErrorKind::CredentialIdRequired => "CredentialIdRequiredError",
+            ErrorKind::UnprocessableEntity => "UnprocessableEntityError",
+            ErrorKind::RateLimit => "RateLimitError",
+            ErrorKind::Server => "ServerError",
+            ErrorKind::Network => "NetworkError",
+            ErrorKind::Timeout => "RequestTimeoutError",
+            ErrorKind::ResponseValidation => "ResponseValidationError",
+            ErrorKind::Closed => "ClientClosedError",
+        }
+    }
+}
+
+/// A credential the caller may choose (`credential_id_required`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CredentialChoice {
+    /// The credential id to pass as `credential_id`.
+    pub credential_id: String,
+    /// Its label.
+    pub label: String,
+}
+
+/// An error response from the server, classified.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The exact kind.
+    pub kind: ErrorKind,
+    /// HTTP status.
+    pub status: u16,
+    /// The wire `error` code, when the body had one.
+    pub code: Option<String>,
+    /// Human-readable message (the server's, or a default for the kind).
+    pub message: String,
+    /// `X-Request-ID` of the response, when present.
+    pub request_id: Option<String>,
+    /// The error body as an object (`status_code` included), for fields not modelled here.
+    pub details: Map<String, Value>,
+    /// How long to wait before retrying (429 and 5xx), from `Retry-After` or the body.
+    pub retry_after: Option<Duration>,
+    /// `sibling_label_conflict`: the conflicting label, when the server said.
+    pub label: Option<String>,
+    /// `credential_id_required`: the credentials to choose from.
+    pub credentials: Vec<CredentialChoice>,
+    /// `grant_revoked`: the grant concerned, when the server said.
+    pub grant_id: Option<String>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Error {
+    /// The exact kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidArgument { .. } => ErrorKind::InvalidArgument,
+            Error::Api(api) => api.kind,
+            Error::Network { .. } => ErrorKind::Network,
+            Error::Timeout { .. } => ErrorKind::Timeout,
+            Error::ResponseValidation { .. } => ErrorKind::ResponseValidation,
+            Error::Closed => ErrorKind::Closed,
+        }
+    }
+
+    /// The API error, when the server answered with one.
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            message: message.into(),
+        }
+    }
+}
+
+/// Upper bound of a `Retry-After` for rate limits and 5xx (WIRE.md §4.4).
+const MAX_RETRY_AFTER: u64 = 3_600;
+/// Upper bound of a `Retry-After` for `quota_exceeded`.
+const MAX_QUOTA_RETRY_AFTER: u64 = 2_678_400;
+
+/// How a status and code become a kind. Rows are tried in order; `None` matches anything.
+/// A status of 0 stands for every 5xx.
+const CLASSIFICATION: &[(u16, Option<&str>, ErrorKind)] = &[
+    (401, Some("jwt_validation_error"), ErrorKind::ReAuthRequired),
+    (401, None, ErrorKind::Authentication),
+    (403, Some("grant_revoked"), ErrorKind::GrantRevoked),
+    (403, Some("grant_expired"), ErrorKind::GrantExpired),
+    (
+        403,
+        Some("agent_self_grant_only"),
+        ErrorKind::AgentSelfGrantOnly,
+    ),
+    (403, None, ErrorKind::PermissionDenied),
+    (
+        404,
+        Some("caller_agent_unresolved"),
+        ErrorKind::AgentNotFound,
+    ),
+    (404, Some("agent_not_found"), ErrorKind::AgentNotFound),
+    (404, None, ErrorKind::GrantNotFound),
+    (
+        409,
+        Some("sibling_label_conflict"),
+        ErrorKind::SiblingLabelConflict,
+    ),
+    (
+        409,
+        Some("credential_id_required"),
+        ErrorKind::CredentialIdRequired,
+    ),
+    (409, None, ErrorKind::Conflict),
+    (400, Some("grant_revoked"), ErrorKind::GrantRevoked),
+    (422, None, ErrorKind::UnprocessableEntity),
+    (429, None, ErrorKind::RateLimit),
+    (0, None, ErrorKind::Server),
+];
+
+fn default_message(kind: ErrorKind, status: u16) -> String {
+    match kind {
+        ErrorKind::ReAuthRequired => {
+            "The end user's token was rejected; they must sign in again".into()
+        }
+        ErrorKind::Authentication => "Unauthorized — check your API key".into(),
+        ErrorKind::GrantRevoked => "The grant has been revoked".into(),
+        ErrorKind::GrantExpired => "The grant has expired".into(),
+        ErrorKind::AgentSelfGrantOnly => "An agent may only issue grants for itself".into(),
+        ErrorKind::PermissionDenied => "Access denied by policy".into(),
+        ErrorKind::AgentNotFound => "The agent could not be resolved".into(),
+        ErrorKind::GrantNotFound => "Grant not found".into(),
+        ErrorKind::SiblingLabelConflict => {
+            "An active grant with this label already exists for this principal".into()
+        }
+        ErrorKind::CredentialIdRequired => {
+            "This managed secret holds several developer credentials; pass credential_id".into()
+        }
+        ErrorKind::Conflict => format!("Conflict (HTTP {status})"),
+        ErrorKind::RateLimit => "Rate limit exceeded".into(),
+        ErrorKind::Server => format!("Backend unavailable (HTTP {status})"),
+        _ => format!("Unexpected backend error (HTTP {status})"),
+    }
+}
+
+/// Classifies an error response (status ≥ 400) from its status, headers and raw body, following
+/// WIRE.md §4. `retry_after_header` and `request_id_header` are the raw header values.
+///
+/// ```
+/// use grantline::{classify, ErrorKind};
+/// let body = br#"{"error":"sibling_label_conflict","message":"taken","label":"ops"}"#;
+/// let err = classify(409, None, None, body);
+/// let api = err.as_api().unwrap();
+/// assert_eq!(api.kind, ErrorKind::SiblingLabelConflict);
+/// assert_eq!(api.label.as_deref(), Some("ops"));
+/// ```
+pub fn classify(
+    status: u16,
+    retry_after_header: Option<&str>,
+    request_id_header: Option<&str>,
+    body: &[u8],
+) -> Error {
+    let (mut data, is_json) = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(mut obj)) => match obj.remove("detail") {
+            Some(Value::Object(inner)) => (inner, true),
+            Some(other) => {
+                obj.insert("detail".into(), other);
+                (obj, true)
+            }
+            None => (obj, true),
+        },
+        Ok(_) => (
+            Map::from_iter([("message".into(), "Unknown error".into())]),
+            true,
+        ),
+        Err(_) => (
+            Map::from_iter([(
+                "message".into(),
+                format!("Backend returned a non-JSON error (HTTP {status})").into(),
+            )]),
+            false,
+        ),
+    };
+    data.insert("status_code".into(), status.into());
+    let code = data.get("error").and_then(Value::as_str).map(str::to_owned);
+    let kind = CLASSIFICATION
+        .iter()
+        .find(|(s, c, _)| {
+            let status_matches = *s == status || (*s == 0 && status >= 500);
+            status_matches && c.is_none_or(|c| code.as_deref() == Some(c))
+        })
+        .map_or(ErrorKind::Api, |row| row.2);
+    let message = match data.get("message").and_then(Value::as_str) {
+        Some(m) if !m.is_empty() => m.to_owned(),
+        _ => match data.get("detail").and_then(Value::as_str) {
+            Some(d) if !d.is_empty() => d.to_owned(),
+            _ => default_message(kind, status),
+        },
+    };
+    let retry_after = match kind {
+        ErrorKind::RateLimit | ErrorKind::Server => {
+            let cap = if code.as_deref() == Some("quota_exceeded") {
+                MAX_QUOTA_RETRY_AFTER
+            } else {
+                MAX_RETRY_AFTER
+            };
+            let body_value = (is_json && kind == ErrorKind::RateLimit)
+                .then(|| data.get("retry_after"))
+                .flatten();
+            parse_retry_after(retry_after_header, body_value, cap)
+        }
+        _ => None,
+    };
+    let string_field = |name: &str| data.get(name).and_then(Value::as_str).map(str::to_owned);
+    let credentials = match kind {
+        ErrorKind::CredentialIdRequired => data
+            .get("details")
+            .and_then(|d| d.get("credentials"))
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|c| {
+                        Some(CredentialChoice {
+                            credential_id: c.get("id")?.as_str()?.to_owned(),
+                            label: c.get("label")?.as_str()?.to_owned(),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    Error::Api(Box::new(ApiError {
+        kind,
+        status,
+        label: string_field("label").filter(|_| kind == ErrorKind::SiblingLabelConflict),
+        grant_id: string_field("grant_id").filter(|_| kind == ErrorKind::GrantRevoked),
+        code,
+        message,
+        request_id: request_id_header.map(str::to_owned),
+        details: data,
+        retry_after,
+        credentials,
+    }))
+}
+
+/// `Retry-After` (WIRE.md §4.4): the header as ASCII delta-seconds first, else a non-negative
+/// integral number in the body, capped at `cap` seconds. HTTP-dates are not supported.
+pub(crate) fn parse_retry_after(
+    header: Option<&str>,
+    body: Option<&Value>,
+    cap: u64,
+) -> Option<Duration> {
+    let from_header = header
+        .map(str::trim)
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_digit()))
+        .map(|h| {
+            let digits = h.trim_start_matches('0');
+            if digits.len() > 19 {
+                u64::MAX
+            } else {
+                digits.parse::<u64>().unwrap_or(0)
+            }
+        });
+    let from_body = || match body? {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            let f = n.as_f64()?;
+            (f >= 0.0 && f.fract() == 0.0 && f.is_finite()).then_some(if f > u64::MAX as f64 {
+                u64::MAX
+            } else {
+                f as u64
+            })
+        }),
+        _ => None,
+    };
+    from_header
+        .or_else(from_body)
+        .map(|s| Duration::from_secs(s.min(cap)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_vectors() {
+        let v: Value =
+            serde_json::from_str(include_str!("../../tests/vectors/errors.json")).unwrap();
+        for case in v["cases"].as_array().unwrap() {
+            let name = case["name"].as_str().unwrap();
+            let headers = &case["headers"];
+            let err = classify(
+                case["status"].as_u64().unwrap() as u16,
+                headers["retry-after"].as_str(),
+                headers["x-request-id"].as_str(),
+                case["body"].as_str().unwrap().as_bytes(),
+            );
+            let exp = &case["expected"];
+            let api = err.as_api().unwrap();
+            assert_eq!(
+                api.kind.class_name(),
+                exp["kind"].as_str().unwrap(),
+                "{name}"
+            );
+            assert_eq!(api.code.as_deref(), exp["code"].as_str(), "{name}");
+            assert_eq!(api.message, exp["message"].as_str().unwrap(), "{name}");
+            assert_eq!(
+                api.retry_after.map(|d| d.as_secs()),
+                exp["retry_after_seconds"].as_u64(),
+                "{name}"
+            );
+            assert_eq!(api.label.as_deref(), exp["label"].as_str(), "{name}");
+            assert_eq!(api.grant_id.as_deref(), exp["grant_id"].as_str(), "{name}");
+            assert_eq!(
+                api.request_id.as_deref(),
+                exp["request_id"].as_str(),
+                "{name}"
+            );
+            assert_eq!(
+                serde_json::to_value(&api.credentials).unwrap(),
+                exp["credentials"],
+                "{name}"
+            );
+            assert_eq!(api.status, case["status"].as_u64().unwrap() as u16);
+            assert_eq!(api.details["status_code"], case["status"], "{name}");
+        }
+    }
+}

@@ -1,0 +1,444 @@
+//! Wire models: what the grant endpoints return (WIRE.md §3), parsed once into typed structs.
+//!
+//! Parsing follows the platform's tolerance rules: unknown fields are ignored, optional fields of
+//! the wrong type become their default, and an item of an unknown `grant_kind` is kept as
+//! [`GrantItem::Unknown`] instead of failing the page.
+
+use crate::policy::GrantPolicy;
+use crate::time_fmt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+/// Deserializes any JSON value, keeping it only when it has the type `T`.
+pub(crate) struct Lenient<T>(pub(crate) Option<T>);
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        Ok(Lenient(T::deserialize(value).ok()))
+    }
+}
+
+fn lenient<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
+    Ok(Lenient::<T>::deserialize(d)?.0)
+}
+
+fn lenient_or_default<'de, D: Deserializer<'de>, T: DeserializeOwned + Default>(
+    d: D,
+) -> Result<T, D::Error> {
+    Ok(Lenient::<T>::deserialize(d)?.0.unwrap_or_default())
+}
+
+fn lenient_policy<'de, D: Deserializer<'de>>(d: D) -> Result<Option<GrantPolicy>, D::Error> {
+    Ok(Option::<Value>::deserialize(d)?
+        .as_ref()
+        .and_then(GrantPolicy::from_response))
+}
+
+fn lenient_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    Ok(Lenient::<Vec<Value>>::deserialize(d)?.0.map(|items| {
+        items
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    }))
+}
+
+fn strings_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(lenient_strings(d)?.unwrap_or_default())
+}
+
+fn depth<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Ok(Lenient::<i64>::deserialize(d)?.0.unwrap_or(0))
+}
+
+fn ownership() -> String {
+    "ownership".to_owned()
+}
+
+/// `api_base_url` is kept only as a bare `https://` origin of lowercase DNS labels.
+fn https_origin<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(lenient::<D, String>(d)?.filter(|url| {
+        let Some(host) = url.strip_prefix("https://") else {
+            return false;
+        };
+        url.len() <= 270
+            && !host.is_empty()
+            && host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+    }))
+}
+
+/// Which credential kind a managed-secret grant serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialKind {
+    /// A credential the developer stored.
+    Developer,
+    /// A credential belonging to an end user.
+    EndUser,
+}
+
+/// What `create_managed_secret_grant` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CreateGrantResult {
+    /// The new grant's id.
+    pub grant_id: String,
+    /// `user`, `group`, `system` or `agent`.
+    pub principal_type: String,
+    /// The grant's label.
+    pub label: Option<String>,
+    /// When the grant was created.
+    #[serde(with = "time_fmt")]
+    pub created_at: OffsetDateTime,
+    /// The credential the grant serves.
+    #[serde(default, deserialize_with = "lenient")]
+    pub credential_id: Option<String>,
+    /// When the grant ends, if its policy bounds it.
+    #[serde(default, with = "time_fmt::option")]
+    pub grant_expires_at: Option<OffsetDateTime>,
+}
+
+/// A grant on a managed secret, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ManagedSecretGrantItem {
+    /// The grant's id.
+    pub grant_id: String,
+    /// The managed secret's id.
+    pub managed_secret_id: String,
+    /// The managed secret's slug (what `provider_id` filters on).
+    pub managed_secret_slug: String,
+    /// The managed secret's display name.
+    pub managed_secret_name: String,
+    /// The agent, on agent-principal grants.
+    #[serde(default, deserialize_with = "lenient")]
+    pub agent_id: Option<String>,
+    /// Account identifier, if any.
+    #[serde(default, deserialize_with = "lenient")]
+    pub account_identifier: Option<String>,
+    /// `active`, `expired`, `revoked`, … (free text).
+    pub status: String,
+    /// Expiry of the credential currently handed out.
+    #[serde(default, with = "time_fmt::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// When the grant itself ends.
+    #[serde(default, with = "time_fmt::option")]
+    pub grant_expires_at: Option<OffsetDateTime>,
+    /// When the grant was created.
+    #[serde(with = "time_fmt")]
+    pub created_at: OffsetDateTime,
+    /// When the grant was last used.
+    #[serde(default, with = "time_fmt::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    /// `user`, `group`, `system` or `agent`.
+    pub principal_type: String,
+    /// `ownership` or `ms_delegation`.
+    #[serde(default = "ownership", deserialize_with = "lenient_or_ownership")]
+    pub access_via: String,
+    /// When the grant was delegated.
+    #[serde(default, with = "time_fmt::option")]
+    pub delegated_at: Option<OffsetDateTime>,
+    /// The grant's label.
+    #[serde(default, deserialize_with = "lenient")]
+    pub label: Option<String>,
+    /// The credential served.
+    #[serde(default, deserialize_with = "lenient")]
+    pub credential_id: Option<String>,
+    /// The parent grant of a delegated grant.
+    #[serde(default, deserialize_with = "lenient")]
+    pub parent_grant_id: Option<String>,
+    /// The grant's policy.
+    #[serde(default, deserialize_with = "lenient_policy")]
+    pub grant_policy: Option<GrantPolicy>,
+    /// Delegation depth.
+    #[serde(default, deserialize_with = "depth")]
+    pub depth: i64,
+    /// Whether the grant can be delegated.
+    #[serde(default, deserialize_with = "lenient_or_default")]
+    pub delegable: bool,
+    /// Scope constraint, if any.
+    #[serde(default, deserialize_with = "lenient_strings")]
+    pub scope_constraint: Option<Vec<String>>,
+    /// Which kind of credential is served.
+    #[serde(default, deserialize_with = "lenient")]
+    pub credential_kind: Option<CredentialKind>,
+    /// The served credential's label.
+    #[serde(default, deserialize_with = "lenient")]
+    pub credential_label: Option<String>,
+}
+
+/// An OAuth grant, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct OAuthGrantItem {
+    /// The grant's id.
+    pub grant_id: String,
+    /// The OAuth provider (e.g. `google`).
+    pub provider_id: String,
+    /// Granted scopes.
+    #[serde(default, deserialize_with = "strings_or_empty")]
+    pub scopes: Vec<String>,
+    /// The connected account.
+    #[serde(default, deserialize_with = "lenient")]
+    pub account_identifier: Option<String>,
+    /// The connected account's display name.
+    #[serde(default, deserialize_with = "lenient")]
+    pub account_display_name: Option<String>,
+    /// The provider API's origin, when it is a bare `https://` origin.
+    #[serde(default, deserialize_with = "https_origin")]
+    pub api_base_url: Option<String>,
+    /// `active`, `expired`, `revoked`, … (free text).
+    pub status: String,
+    /// Whether the granted scopes no longer match what the provider needs.
+    #[serde(default, deserialize_with = "lenient_or_default")]
+    pub scope_mismatch: bool,
+    /// Whether the user must reconnect.
+    #[serde(default, deserialize_with = "lenient_or_default")]
+    pub needs_reconnect: bool,
+    /// Expiry of the provider token.
+    #[serde(default, with = "time_fmt::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// When the grant itself ends.
+    #[serde(default, with = "time_fmt::option")]
+    pub grant_expires_at: Option<OffsetDateTime>,
+    /// When the grant was created.
+    #[serde(with = "time_fmt")]
+    pub created_at: OffsetDateTime,
+    /// When the grant was last used.
+    #[serde(default, with = "time_fmt::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    /// `user`, `system` or `agent`.
+    pub principal_type: String,
+    /// `ownership` or `oauth_delegation`.
+    #[serde(default = "ownership", deserialize_with = "lenient_or_ownership")]
+    pub access_via: String,
+    /// When the grant was delegated.
+    #[serde(default, with = "time_fmt::option")]
+    pub delegated_at: Option<OffsetDateTime>,
+    /// Agents the grant is delegated to.
+    #[serde(default, deserialize_with = "strings_or_empty")]
+    pub delegated_agent_ids: Vec<String>,
+    /// The grant's label.
+    #[serde(default, deserialize_with = "lenient")]
+    pub label: Option<String>,
+    /// The credential served.
+    #[serde(default, deserialize_with = "lenient")]
+    pub credential_id: Option<String>,
+    /// The parent grant of a delegated grant.
+    #[serde(default, deserialize_with = "lenient")]
+    pub parent_grant_id: Option<String>,
+    /// The grant's policy.
+    #[serde(default, deserialize_with = "lenient_policy")]
+    pub grant_policy: Option<GrantPolicy>,
+    /// Delegation depth.
+    #[serde(default, deserialize_with = "depth")]
+    pub depth: i64,
+    /// Whether the grant can be delegated.
+    #[serde(default, deserialize_with = "lenient_or_default")]
+    pub delegable: bool,
+    /// Scope constraint, if any.
+    #[serde(default, deserialize_with = "lenient_strings")]
+    pub scope_constraint: Option<Vec<String>>,
+}
+
+fn lenient_or_ownership<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(lenient::<D, String>(d)?.unwrap_or_else(ownership))
+}
+
+/// A grant of a kind this version does not know, kept with its raw fields.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct UnknownGrantItem {
+    /// The `grant_kind` the server sent (`None` if it sent none).
+    pub grant_kind: Option<String>,
+    /// Every field as received.
+    pub fields: Map<String, Value>,
+}
+
+impl Serialize for UnknownGrantItem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.fields.serialize(s)
+    }
+}
+
+/// One listed grant.
+///
+/// ```
+/// use grantline::GrantItem;
+/// fn describe(item: &GrantItem) -> String {
+///     match item {
+///         GrantItem::ManagedSecret(g) => format!("{} on {}", g.grant_id, g.managed_secret_slug),
+///         GrantItem::OAuth(g) => format!("{} via {}", g.grant_id, g.provider_id),
+///         GrantItem::Unknown(g) => format!("a {:?} grant", g.grant_kind),
+///     }
+/// }
+/// ```
+///
+/// It serializes back to the wire shape, `grant_kind` included (unknown items as received).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "grant_kind")]
+#[non_exhaustive]
+pub enum GrantItem {
+    /// `grant_kind = "managed_secret"`.
+    #[serde(rename = "managed_secret")]
+    ManagedSecret(ManagedSecretGrantItem),
+    /// `grant_kind = "oauth"`.
+    #[serde(rename = "oauth")]
+    OAuth(OAuthGrantItem),
+    /// Any other `grant_kind`.
+    #[serde(untagged)]
+    Unknown(UnknownGrantItem),
+}
+
+impl GrantItem {
+    /// The wire discriminator: `managed_secret`, `oauth`, or what the server sent.
+    pub fn grant_kind(&self) -> &str {
+        match self {
+            GrantItem::ManagedSecret(_) => "managed_secret",
+            GrantItem::OAuth(_) => "oauth",
+            GrantItem::Unknown(u) => u.grant_kind.as_deref().unwrap_or(""),
+        }
+    }
+
+    /// The grant's id (empty if an unknown item carried none).
+    pub fn grant_id(&self) -> &str {
+        match self {
+            GrantItem::ManagedSecret(g) => &g.grant_id,
+            GrantItem::OAuth(g) => &g.grant_id,
+            GrantItem::Unknown(u) => u
+                .fields
+                .get("grant_id")
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+        }
+    }
+
+    /// The grant's label.
+    pub fn label(&self) -> Option<&str> {
+        match self {
+            GrantItem::ManagedSecret(g) => g.label.as_deref(),
+            GrantItem::OAuth(g) => g.label.as_deref(),
+            GrantItem::Unknown(u) => u.fields.get("label").and_then(Value::as_str),
+        }
+    }
+
+    /// The grant's status.
+    pub fn status(&self) -> Option<&str> {
+        match self {
+            GrantItem::ManagedSecret(g) => Some(&g.status),
+            GrantItem::OAuth(g) => Some(&g.status),
+            GrantItem::Unknown(u) => u.fields.get("status").and_then(Value::as_str),
+        }
+    }
+
+    fn parse(raw: &RawValue) -> Result<Self, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Kind<'a> {
+            #[serde(borrow, default)]
+            grant_kind: Option<std::borrow::Cow<'a, str>>,
+        }
+        let kind: Kind<'_> = serde_json::from_str(raw.get())?;
+        Ok(match kind.grant_kind.as_deref() {
+            Some("managed_secret") => GrantItem::ManagedSecret(serde_json::from_str(raw.get())?),
+            Some("oauth") => GrantItem::OAuth(serde_json::from_str(raw.get())?),
+            other => GrantItem::Unknown(UnknownGrantItem {
+                grant_kind: other.map(str::to_owned),
+                fields: serde_json::from_str(raw.get())?,
+            }),
+        })
+    }
+}
+
+/// One page of `list_grants`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct GrantPage {
+    /// The grants of this page.
+    pub grants: Vec<GrantItem>,
+    /// How many grants match in all.
+    pub total: u64,
+    /// The page size asked for.
+    pub limit: u32,
+    /// The offset of this page.
+    pub offset: u64,
+    /// Whether more grants follow.
+    pub has_more: bool,
+}
+
+impl GrantPage {
+    /// Parses a `list_grants` response body.
+    pub fn from_slice(body: &[u8]) -> Result<Self, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Raw<'a> {
+            #[serde(borrow)]
+            grants: Vec<&'a RawValue>,
+            total: u64,
+            limit: u32,
+            offset: u64,
+            has_more: bool,
+        }
+        let raw: Raw<'_> = serde_json::from_slice(body)?;
+        Ok(GrantPage {
+            grants: raw
+                .grants
+                .into_iter()
+                .map(GrantItem::parse)
+                .collect::<Result<_, _>>()?,
+            total: raw.total,
+            limit: raw.limit,
+            offset: raw.offset,
+            has_more: raw.has_more,
+        })
+    }
+}
+
+/// What `revoke_grant` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RevokeGrantResult {
+    /// Always true on success.
+    pub success: bool,
+    /// The server's message.
+    pub message: String,
+    /// The revoked grant.
+    pub grant_id: String,
+    /// When it was revoked.
+    #[serde(with = "time_fmt")]
+    pub revoked_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectors() {
+        let v: Value =
+            serde_json::from_str(include_str!("../../tests/vectors/models.json")).unwrap();
+        for case in v["list_pages"].as_array().unwrap() {
+            let name = case["name"].as_str().unwrap();
+            let body = serde_json::to_vec(&case["response"]).unwrap();
+            match case.get("error") {
+                Some(_) => assert!(GrantPage::from_slice(&body).is_err(), "{name}"),
+                None => {
+                    let page =
+                        GrantPage::from_slice(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
+                    let got = serde_json::to_value(&page).unwrap();
+                    assert_eq!(got, case["expected"], "{name}");
+                }
+            }
+        }
+    }
+}
