@@ -289,7 +289,6 @@ impl Serialize for UnknownGrantItem {
 /// It serializes back to the wire shape, `grant_kind` included (unknown items as received).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "grant_kind")]
-#[non_exhaustive]
 pub enum GrantItem {
     /// `grant_kind = "managed_secret"`.
     #[serde(rename = "managed_secret")]

@@ -70,12 +70,12 @@ impl GrantPolicy {
                 )));
             }
         }
-        if let (Some(max), Some(default)) = (self.max_ttl_seconds, self.default_ttl_seconds) {
-            if default > max {
-                return Err(Error::invalid(format!(
-                    "grant_policy.default_ttl_seconds ({default}) must not exceed max_ttl_seconds ({max})"
-                )));
-            }
+        if let (Some(max), Some(default)) = (self.max_ttl_seconds, self.default_ttl_seconds)
+            && default > max
+        {
+            return Err(Error::invalid(format!(
+                "grant_policy.default_ttl_seconds ({default}) must not exceed max_ttl_seconds ({max})"
+            )));
         }
         Ok(())
     }
