@@ -1,1 +1,517 @@
-fn main() {}
+//! `grantline-server`: serve, dev, admin.
+
+use clap::{Args, Parser, Subcommand};
+use grantline_server::admin::client::AdminClient;
+use grantline_server::crypto::MasterKey;
+use grantline_server::{ServerConfig, start, start_dev};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "grantline-server",
+    version,
+    about = "A local, Alter-compatible backend"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API until SIGINT/SIGTERM.
+    Serve(ServeArgs),
+    /// Serve with one demo tenant provisioned; print it as one JSON line on stdout.
+    Dev(DevArgs),
+    /// Call the admin API of a running server.
+    Admin(AdminArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0 = any free port).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// `sqlite::memory:`, `sqlite:///abs/file.db`, or a file path.
+    #[arg(long, env = "GRANTLINE_DATABASE_URL", default_value = "grantline.db")]
+    database: String,
+    /// File holding the master key as 64 hex characters (else GRANTLINE_MASTER_KEY).
+    #[arg(long)]
+    master_key_file: Option<std::path::PathBuf>,
+    /// Bearer token of the admin API (generated and printed to stderr when absent).
+    #[arg(long, env = "GRANTLINE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+}
+
+#[derive(Args)]
+struct DevArgs {
+    /// Address to listen on (port 0 = any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Database URL (default: in memory).
+    #[arg(long, default_value = "sqlite::memory:")]
+    database: String,
+    /// Admin token (generated when absent).
+    #[arg(long, env = "GRANTLINE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Exit when standard input is closed (for test harnesses).
+    #[arg(long)]
+    exit_on_stdin_close: bool,
+}
+
+#[derive(Args)]
+struct AdminArgs {
+    /// Base URL of the server.
+    #[arg(long, env = "GRANTLINE_URL", default_value = "http://127.0.0.1:8787")]
+    url: String,
+    /// Admin token.
+    #[arg(long, env = "GRANTLINE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: String,
+    #[command(subcommand)]
+    action: AdminAction,
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Create an app.
+    CreateApp {
+        #[arg(long)]
+        name: String,
+    },
+    /// Create a managed agent.
+    CreateAgent {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Set an agent's status (active, paused, revoked).
+    SetAgentStatus {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        agent: String,
+        #[arg(long)]
+        status: String,
+    },
+    /// Mint an app key, or an agent key with --agent.
+    MintKey {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// Add an identity provider (one of --hs256-secret, --jwks-file, --jwks-url).
+    AddIdp {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        audience: String,
+        #[arg(long)]
+        hs256_secret: Option<String>,
+        #[arg(long)]
+        jwks_file: Option<String>,
+        #[arg(long)]
+        jwks_url: Option<String>,
+        #[arg(long)]
+        groups_claim: Option<String>,
+    },
+    /// Mint a development user JWT (HS256 IDPs).
+    MintUserToken {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        idp: String,
+        #[arg(long)]
+        sub: String,
+        /// Repeat for several groups.
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        #[arg(long)]
+        ttl_seconds: Option<i64>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Add a managed-secret provider.
+    AddManagedSecret {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Add a credential to a managed-secret provider (value read from --value or stdin).
+    AddCredential {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        managed_secret: String,
+        #[arg(long)]
+        label: String,
+        /// developer or end_user
+        #[arg(long, default_value = "developer")]
+        kind: String,
+        #[arg(long)]
+        value: Option<String>,
+    },
+    /// Provision an OAuth grant.
+    ProvisionOauthGrant {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        provider: String,
+        /// user, system or agent
+        #[arg(long, default_value = "system")]
+        principal: String,
+        #[arg(long)]
+        sub: Option<String>,
+        #[arg(long)]
+        idp: Option<String>,
+        #[arg(long)]
+        agent: Option<String>,
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        scope: Vec<String>,
+    },
+    /// Set or clear (--clear) an app's TTL ceiling.
+    TtlCeiling {
+        #[arg(long)]
+        app: String,
+        #[arg(long)]
+        max_ttl_seconds: Option<i64>,
+    },
+    /// List audit records.
+    Audit {
+        #[arg(long)]
+        app: String,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+    },
+    /// Inject a fault (dev/test feature).
+    InjectFault {
+        #[arg(long)]
+        path_prefix: String,
+        #[arg(long)]
+        status: u16,
+        #[arg(long, default_value_t = 1)]
+        times: u32,
+        #[arg(long)]
+        retry_after: Option<String>,
+        #[arg(long)]
+        delay_ms: Option<u64>,
+    },
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GRANTLINE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn master_key_from_env(file: Option<&std::path::Path>) -> Result<Option<[u8; 32]>, String> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        return MasterKey::parse_hex(&text).map(Some);
+    }
+    match std::env::var("GRANTLINE_MASTER_KEY") {
+        Ok(v) if !v.is_empty() => MasterKey::parse_hex(&v).map(Some),
+        _ => Ok(None),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+async fn stdin_closed() {
+    // A blocking read on a plain thread: returns at EOF (or error).
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        let mut stdin = std::io::stdin();
+        loop {
+            match std::io::Read::read(&mut stdin, &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => continue,
+            }
+        }
+        let _ = tx.send(());
+    });
+    let _ = rx.await;
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let master_key = master_key_from_env(args.master_key_file.as_deref())?;
+    if master_key.is_none() {
+        return Err(
+            "serve needs a master key: --master-key-file FILE or GRANTLINE_MASTER_KEY (64 hex \
+             characters); `grantline-server dev` generates one"
+                .into(),
+        );
+    }
+    let generated = args.admin_token.is_none();
+    let config = ServerConfig {
+        database_url: args.database,
+        listen: args.listen,
+        admin_token: args.admin_token,
+        master_key,
+        clock: None,
+    };
+    let server = start(config).await.map_err(|e| e.to_string())?;
+    eprintln!("grantline-server listening on {}", server.base_url());
+    if generated {
+        eprintln!("admin token (generated): {}", server.admin_token());
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn dev(args: DevArgs) -> Result<(), String> {
+    let master_key = master_key_from_env(None)?;
+    let config = ServerConfig {
+        database_url: args.database,
+        listen: args.listen,
+        admin_token: args.admin_token,
+        master_key,
+        clock: None,
+    };
+    let (server, tenant) = start_dev(config).await.map_err(|e| e.to_string())?;
+    let line = serde_json::to_string(&tenant).map_err(|e| e.to_string())?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+        out.flush().map_err(|e| e.to_string())?;
+    }
+    eprintln!("grantline-server (dev) listening on {}", server.base_url());
+    if args.exit_on_stdin_close {
+        tokio::select! {
+            _ = shutdown_signal() => {},
+            _ = stdin_closed() => {},
+        }
+    } else {
+        shutdown_signal().await;
+    }
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn admin(args: AdminArgs) -> Result<(), String> {
+    use reqwest::Method;
+    let c = AdminClient::new(&args.url, &args.admin_token);
+    let (method, path, body): (Method, String, Option<Value>) = match args.action {
+        AdminAction::CreateApp { name } => (
+            Method::POST,
+            "/admin/apps".into(),
+            Some(json!({"name": name})),
+        ),
+        AdminAction::CreateAgent { app, name } => (
+            Method::POST,
+            format!("/admin/apps/{app}/agents"),
+            Some(json!({"name": name})),
+        ),
+        AdminAction::SetAgentStatus { app, agent, status } => (
+            Method::PATCH,
+            format!("/admin/apps/{app}/agents/{agent}"),
+            Some(json!({"status": status})),
+        ),
+        AdminAction::MintKey { app, agent } => {
+            let body = match agent {
+                Some(a) => json!({"kind": "agent", "agent_id": a}),
+                None => json!({"kind": "app"}),
+            };
+            (Method::POST, format!("/admin/apps/{app}/keys"), Some(body))
+        }
+        AdminAction::AddIdp {
+            app,
+            issuer,
+            audience,
+            hs256_secret,
+            jwks_file,
+            jwks_url,
+            groups_claim,
+        } => {
+            let mut b = json!({"issuer": issuer, "audience": audience});
+            for (k, v) in [
+                ("hs256_secret", hs256_secret),
+                ("jwks_file", jwks_file),
+                ("jwks_url", jwks_url),
+                ("groups_claim", groups_claim),
+            ] {
+                if let Some(v) = v {
+                    b[k] = json!(v);
+                }
+            }
+            (Method::POST, format!("/admin/apps/{app}/idps"), Some(b))
+        }
+        AdminAction::MintUserToken {
+            app,
+            idp,
+            sub,
+            groups,
+            ttl_seconds,
+            email,
+        } => {
+            let mut b = json!({"sub": sub, "groups": groups});
+            if let Some(t) = ttl_seconds {
+                b["ttl_seconds"] = json!(t);
+            }
+            if let Some(e) = email {
+                b["email"] = json!(e);
+            }
+            (
+                Method::POST,
+                format!("/admin/apps/{app}/idps/{idp}/tokens"),
+                Some(b),
+            )
+        }
+        AdminAction::AddManagedSecret { app, slug, name } => (
+            Method::POST,
+            format!("/admin/apps/{app}/managed-secrets"),
+            Some(json!({"slug": slug, "name": name})),
+        ),
+        AdminAction::AddCredential {
+            app,
+            managed_secret,
+            label,
+            kind,
+            value,
+        } => {
+            let value = match value {
+                Some(v) => v,
+                None => {
+                    let mut s = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                        .map_err(|e| e.to_string())?;
+                    s.trim_end_matches(['\n', '\r']).to_string()
+                }
+            };
+            (
+                Method::POST,
+                format!("/admin/apps/{app}/managed-secrets/{managed_secret}/credentials"),
+                Some(json!({"label": label, "kind": kind, "value": value})),
+            )
+        }
+        AdminAction::ProvisionOauthGrant {
+            app,
+            provider,
+            principal,
+            sub,
+            idp,
+            agent,
+            label,
+            account,
+            scope,
+        } => {
+            let principal = match principal.as_str() {
+                "user" => json!({"type": "user", "sub": sub, "idp_id": idp}),
+                "agent" => json!({"type": "agent", "agent_id": agent}),
+                _ => json!({"type": "system"}),
+            };
+            let mut b = json!({"provider_id": provider, "principal": principal, "scopes": scope});
+            if let Some(l) = label {
+                b["label"] = json!(l);
+            }
+            if let Some(a) = account {
+                b["account_identifier"] = json!(a);
+            }
+            (
+                Method::POST,
+                format!("/admin/apps/{app}/oauth-grants"),
+                Some(b),
+            )
+        }
+        AdminAction::TtlCeiling {
+            app,
+            max_ttl_seconds,
+        } => (
+            Method::PUT,
+            format!("/admin/apps/{app}/ttl-ceiling"),
+            Some(json!({"max_ttl_seconds": max_ttl_seconds})),
+        ),
+        AdminAction::Audit { app, limit, offset } => (
+            Method::GET,
+            format!("/admin/apps/{app}/audit?limit={limit}&offset={offset}"),
+            None,
+        ),
+        AdminAction::InjectFault {
+            path_prefix,
+            status,
+            times,
+            retry_after,
+            delay_ms,
+        } => (
+            Method::POST,
+            "/admin/faults".into(),
+            Some(
+                json!({"path_prefix": path_prefix, "status": status, "times": times,
+                        "retry_after": retry_after, "delay_ms": delay_ms}),
+            ),
+        ),
+    };
+    let out = c.call(method, &path, body.as_ref()).await?;
+    println!("{out}");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Serve(a) => serve(a).await,
+            Command::Dev(a) => dev(a).await,
+            Command::Admin(a) => admin(a).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! `grantline-server dev`: a server with one demo tenant already provisioned.
+
+use crate::admin::*;
+use crate::config::ServerConfig;
+use crate::server::{RunningServer, ServerError, start};
+use serde::{Deserialize, Serialize};
+
+/// Everything a test or demo needs to talk to the demo tenant.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct DevTenant {
+    pub base_url: String,
+    pub admin_token: String,
+    pub app_id: String,
+    pub app_key: String,
+    pub agent_id: String,
+    pub agent_key: String,
+    pub idp_id: String,
+    /// A development JWT of `idp_id` for user `dev-user` in group `eng`, valid 24 h.
+    pub user_token: String,
+    /// `eng`.
+    pub group_id: String,
+    /// A provider holding exactly one developer credential (`credential_id`).
+    pub managed_secret_id: String,
+    pub credential_id: String,
+    pub managed_secret_slug: String,
+}
+
+impl std::fmt::Debug for DevTenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevTenant")
+            .field("base_url", &self.base_url)
+            .field("app_id", &self.app_id)
+            .field("agent_id", &self.agent_id)
+            .field("idp_id", &self.idp_id)
+            .field("managed_secret_id", &self.managed_secret_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The issuer of the demo IDP.
+pub const DEV_ISSUER: &str = "https://idp.grantline.dev";
+/// The audience of the demo IDP.
+pub const DEV_AUDIENCE: &str = "grantline-dev";
+
+/// Provisions a demo tenant on a running server.
+pub async fn provision_demo(server: &RunningServer) -> Result<DevTenant, ServerError> {
+    let admin = server.admin();
+    let app_id = admin
+        .create_app(CreateApp {
+            name: "demo".into(),
+            id: None,
+        })
+        .await?
+        .app_id;
+    let agent_id = admin
+        .create_agent(
+            &app_id,
+            CreateAgent {
+                name: "demo-agent".into(),
+                id: None,
+            },
+        )
+        .await?
+        .agent_id;
+    let app_key = admin
+        .mint_key(
+            &app_id,
+            MintKey {
+                kind: "app".into(),
+                ..Default::default()
+            },
+        )
+        .await?
+        .key;
+    let agent_key = admin
+        .mint_key(
+            &app_id,
+            MintKey {
+                kind: "agent".into(),
+                agent_id: Some(agent_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await?
+        .key;
+    let idp_id = admin
+        .add_idp(
+            &app_id,
+            AddIdp {
+                issuer: DEV_ISSUER.into(),
+                audience: DEV_AUDIENCE.into(),
+                hs256_secret: Some(crate::crypto::random_token("")),
+                ..Default::default()
+            },
+        )
+        .await?
+        .idp_id;
+    let user_token = admin
+        .mint_user_token(
+            &app_id,
+            &idp_id,
+            MintUserToken {
+                sub: "dev-user".into(),
+                groups: vec!["eng".into()],
+                ttl_seconds: Some(24 * 3600),
+                email: Some("dev-user@example.com".into()),
+            },
+        )
+        .await?
+        .token;
+    let slug = "demo-secret".to_string();
+    let managed_secret_id = admin
+        .add_managed_secret(
+            &app_id,
+            AddManagedSecret {
+                slug: slug.clone(),
+                name: "Demo Secret".into(),
+                id: None,
+            },
+        )
+        .await?
+        .managed_secret_id;
+    let credential_id = admin
+        .add_credential(
+            &app_id,
+            &managed_secret_id,
+            AddCredential {
+                label: "default".into(),
+                kind: "developer".into(),
+                value: crate::crypto::random_token("demo_"),
+            },
+        )
+        .await?
+        .credential_id;
+    Ok(DevTenant {
+        base_url: server.base_url().to_string(),
+        admin_token: server.admin_token().to_string(),
+        app_id,
+        app_key,
+        agent_id,
+        agent_key,
+        idp_id,
+        user_token,
+        group_id: "eng".into(),
+        managed_secret_id,
+        credential_id,
+        managed_secret_slug: slug,
+    })
+}
+
+/// Starts a server and provisions the demo tenant.
+pub async fn start_dev(config: ServerConfig) -> Result<(RunningServer, DevTenant), ServerError> {
+    let server = start(config).await?;
+    let tenant = provision_demo(&server).await?;
+    Ok((server, tenant))
+}

@@ -1,0 +1,156 @@
+//! The `/sdk` endpoints: read the body, authenticate, call the service, answer with
+//! `X-Alter-Actor-ID` (unless the request impersonated a caller).
+
+use super::AppState;
+use super::body::{parse_json, read_body};
+use crate::auth::{Caller, authenticate};
+use crate::service::{ApiError, CreateGrantBody, ListGrantsBody, RevokeGrantBody};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::Value;
+use std::future::Future;
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/sdk/managed-secrets/{id}/grants", post(create_grant))
+        .route("/sdk/grants/list", post(list_grants))
+        .route("/sdk/oauth/grants/{id}/revoke", post(revoke_grant))
+        .route_layer(axum::middleware::from_fn_with_state(state, faults))
+}
+
+/// Applies an injected fault, if one matches (see [`crate::fault`]).
+async fn faults(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(fault) = st.svc.faults.take(req.uri().path()) {
+        if let Some(ms) = fault.delay_ms {
+            tokio::time::sleep(std::time::Duration::from_millis(ms.min(600_000))).await;
+        }
+        if fault.status != 0 {
+            let status =
+                StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let body = fault.body.unwrap_or_else(|| {
+                serde_json::json!({
+                    "error": "injected_fault",
+                    "message": format!("fault injected with status {}", fault.status),
+                })
+                .to_string()
+            });
+            let mut resp = (status, body).into_response();
+            resp.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            if let Some(ra) = fault
+                .retry_after
+                .as_deref()
+                .and_then(|v| HeaderValue::from_str(v).ok())
+            {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, ra);
+            }
+            return resp;
+        }
+    }
+    next.run(req).await
+}
+
+fn with_actor(mut resp: Response, actor: Option<&str>) -> Response {
+    if let Some(v) = actor.and_then(|a| HeaderValue::from_str(a).ok()) {
+        resp.headers_mut().insert("x-alter-actor-id", v);
+    }
+    resp
+}
+
+/// Reads, authenticates and dispatches one `/sdk` call.
+async fn sdk_call<F, Fut>(st: AppState, req: Request, f: F) -> Response
+where
+    F: FnOnce(AppState, Caller, Bytes) -> Fut,
+    Fut: Future<Output = Result<(StatusCode, Value), ApiError>> + Send + 'static,
+{
+    let (parts, body) = req.into_parts();
+    let bytes = match read_body(&parts.headers, body).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or_else(|| parts.uri.path());
+    let auth = match authenticate(
+        &st.svc,
+        &parts.method,
+        path_and_query,
+        &parts.headers,
+        &bytes,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(fail) => return with_actor(fail.error.into_response(), fail.actor_id.as_deref()),
+    };
+    let actor = auth.actor_id.clone();
+    // The work runs in its own task: a client that disconnects mid-request cannot cut a
+    // transaction in half (and the transaction itself is all-or-nothing).
+    let task = tokio::spawn(f(st, auth.caller, bytes));
+    let resp = match task.await {
+        Ok(Ok((status, value))) => (status, axum::Json(value)).into_response(),
+        Ok(Err(e)) => e.into_response(),
+        Err(join) => {
+            tracing::error!(error = %join, "an /sdk task failed");
+            ApiError::new(500, "internal_error", "internal server error").into_response()
+        }
+    };
+    with_actor(resp, actor.as_deref())
+}
+
+fn path_id(p: Result<Path<String>, PathRejection>) -> String {
+    p.map(|Path(id)| id).unwrap_or_default()
+}
+
+async fn create_grant(
+    State(st): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> Response {
+    let id = path_id(id);
+    sdk_call(st, req, move |st, caller, bytes| async move {
+        let body: CreateGrantBody = parse_json(&bytes)?;
+        let v = st.svc.create_grant(&caller, &id, body).await?;
+        Ok((StatusCode::CREATED, v))
+    })
+    .await
+}
+
+async fn list_grants(State(st): State<AppState>, req: Request) -> Response {
+    sdk_call(st, req, move |st, caller, bytes| async move {
+        let body: ListGrantsBody = parse_json(&bytes)?;
+        Ok((StatusCode::OK, st.svc.list_grants(&caller, body).await?))
+    })
+    .await
+}
+
+async fn revoke_grant(
+    State(st): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> Response {
+    let id = path_id(id);
+    sdk_call(st, req, move |st, caller, bytes| async move {
+        let body: RevokeGrantBody = if bytes.is_empty() {
+            RevokeGrantBody::default()
+        } else {
+            parse_json(&bytes)?
+        };
+        Ok((
+            StatusCode::OK,
+            st.svc.revoke_grant(&caller, &id, body).await?,
+        ))
+    })
+    .await
+}

@@ -1,0 +1,213 @@
+//! Starting and stopping a server.
+
+use crate::admin::Admin;
+use crate::clock::{Clock, SystemClock};
+use crate::config::ServerConfig;
+use crate::crypto::{MasterKey, random_token};
+use crate::fault::Faults;
+use crate::http::{AppState, router};
+use crate::jwt::JwtVerifier;
+use crate::nonce::NonceCache;
+use crate::service::Service;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Store, StoreError};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the master key does not open this database (it was created with another key)")]
+    WrongMasterKey,
+    #[error("{0}")]
+    Config(String),
+    #[error("provisioning: {0}")]
+    Provision(#[from] crate::service::ApiError),
+}
+
+const MASTER_KEY_CHECK: &str = "master_key_check";
+
+/// A server running on the current tokio runtime. Dropping it stops it.
+pub struct RunningServer {
+    base_url: String,
+    addr: SocketAddr,
+    admin_token: String,
+    admin: Admin,
+    store: SqliteStore,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("base_url", &self.base_url)
+            .field("admin_token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl RunningServer {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The admin API's bearer token.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// The admin service (provision directly, without HTTP).
+    pub fn admin(&self) -> &Admin {
+        &self.admin
+    }
+
+    /// The store (benchmarks seed through it).
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.admin.service().store.clone()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (at most 5 s), closes the database.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+        self.store.close().await;
+    }
+
+    /// Waits until the server stops (after [`shutdown`](Self::shutdown) from elsewhere, or a
+    /// fatal error).
+    pub async fn wait(mut self) {
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// A handle that stops the server when `stop()` is called.
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.stop.clone())
+    }
+}
+
+/// Stops a running server from anywhere.
+#[derive(Clone, Debug)]
+pub struct Stopper(watch::Sender<bool>);
+
+impl Stopper {
+    /// Asks the server to stop.
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Opens the database, checks the master key, binds and starts serving.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    let store = SqliteStore::open(&config.database_url).await?;
+    let master = match config.master_key {
+        Some(k) => MasterKey::new(k),
+        None => MasterKey::generate().1,
+    };
+    match store.meta_get(MASTER_KEY_CHECK).await? {
+        Some(sealed) => {
+            if master
+                .decrypt(&sealed, MASTER_KEY_CHECK.as_bytes())
+                .is_err()
+            {
+                store.close().await;
+                return Err(ServerError::WrongMasterKey);
+            }
+        }
+        None => {
+            let sealed = master.encrypt(b"grantline", MASTER_KEY_CHECK.as_bytes());
+            store.meta_set(MASTER_KEY_CHECK, &sealed).await?;
+        }
+    }
+    let clock: Arc<dyn Clock> = config.clock.unwrap_or_else(|| Arc::new(SystemClock));
+    let svc = Arc::new(Service {
+        store: Arc::new(store.clone()),
+        master,
+        clock,
+        nonces: NonceCache::default(),
+        jwt: JwtVerifier::new(),
+        faults: Faults::default(),
+    });
+    let admin = Admin::new(svc.clone());
+    let admin_token = config
+        .admin_token
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| random_token("gla_"));
+    let state = AppState {
+        svc,
+        admin: admin.clone(),
+        admin_token: admin_token.clone().into(),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let (stop, mut stopped) = watch::channel(false);
+    let app = router(state);
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            while !*stopped.borrow() {
+                if stopped.changed().await.is_err() {
+                    break;
+                }
+            }
+        };
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    let host = match addr {
+        SocketAddr::V4(a) => a.ip().to_string(),
+        SocketAddr::V6(a) => format!("[{}]", a.ip()),
+    };
+    Ok(RunningServer {
+        base_url: format!("http://{host}:{}", addr.port()),
+        addr,
+        admin_token,
+        admin,
+        store,
+        stop,
+        task: Some(task),
+    })
+}

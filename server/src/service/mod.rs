@@ -1,0 +1,63 @@
+//! The rules (DESIGN.md §3): grants, principals, policy, visibility. Transport-free: the HTTP
+//! layer parses and authenticates, this layer decides, the store persists.
+
+mod error;
+mod grants;
+mod identity;
+mod policy;
+mod principal;
+mod views;
+
+pub use error::ApiError;
+pub use grants::{
+    CreateGrantBody, ListGrantsBody, RevokeGrantBody, map_insert_error, sibling_key_for,
+};
+pub use policy::Policy;
+pub use principal::PrincipalIn;
+
+use crate::clock::Clock;
+use crate::crypto::MasterKey;
+use crate::fault::Faults;
+use crate::jwt::JwtVerifier;
+use crate::nonce::NonceCache;
+use crate::store::Store;
+use std::sync::Arc;
+
+/// Everything a request needs: the store, the master key, the clock and the caches.
+pub struct Service {
+    pub store: Arc<dyn Store>,
+    pub master: MasterKey,
+    pub clock: Arc<dyn Clock>,
+    pub nonces: NonceCache,
+    pub jwt: JwtVerifier,
+    pub faults: Faults,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Service")
+    }
+}
+
+impl Service {
+    /// Now, in microseconds since the epoch.
+    pub fn now_micros(&self) -> i64 {
+        crate::clock::to_micros(self.clock.now())
+    }
+}
+
+/// `s` as a canonical lowercase UUID, if it is one.
+pub fn canonical_uuid(s: &str) -> Option<String> {
+    uuid::Uuid::parse_str(s).ok().map(|u| u.to_string())
+}
+
+/// Checks a string's length in characters (Python `len`).
+pub fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), ApiError> {
+    let n = value.chars().count();
+    if n < min || n > max {
+        return Err(ApiError::invalid_request(format!(
+            "{field} must be {min} to {max} characters long"
+        )));
+    }
+    Ok(())
+}
