@@ -18,24 +18,49 @@ async fn main() -> Result<(), grantline::Error> {
     let secret = env("ALTER_MANAGED_SECRET_ID");
 
     let user = app
-        .create_managed_secret_grant(&secret, Principal::user(env("ALTER_USER_TOKEN"), "alice-laptop")?, None, None)
+        .create_managed_secret_grant(
+            &secret,
+            Principal::user(env("ALTER_USER_TOKEN"), "alice-laptop")?,
+            None,
+            None,
+        )
         .await?;
-    println!("issued {} to a user   (label {:?})", user.grant_id, user.label);
+    println!(
+        "issued {} to a user   (label {:?})",
+        user.grant_id, user.label
+    );
 
     let group = Principal::group(env("ALTER_GROUP_ID"), env("ALTER_IDP_ID"), "eng-team")?;
     let policy = GrantPolicy::new().max_ttl_seconds(7 * 24 * 3600);
-    let group = app.create_managed_secret_grant(&secret, group, Some(policy), None).await?;
-    println!("issued {} to a group  (ends {:?})", group.grant_id, group.grant_expires_at);
+    let group = app
+        .create_managed_secret_grant(&secret, group, Some(policy), None)
+        .await?;
+    println!(
+        "issued {} to a group  (ends {:?})",
+        group.grant_id, group.grant_expires_at
+    );
 
-    let system = app.create_managed_secret_grant(&secret, Principal::system(Some("nightly-sync"))?, None, None).await?;
+    let system = app
+        .create_managed_secret_grant(
+            &secret,
+            Principal::system(Some("nightly-sync"))?,
+            None,
+            None,
+        )
+        .await?;
     println!("issued {} to the system", system.grant_id);
 
     let agent = Agent::builder(env("ALTER_AGENT_KEY")).build()?;
-    let own = agent.create_managed_secret_grant(&secret, Principal::agent(Some("my-own"))?, None, None).await?;
+    let own = agent
+        .create_managed_secret_grant(&secret, Principal::agent(Some("my-own"))?, None, None)
+        .await?;
     println!("issued {} by an agent, for itself", own.grant_id);
 
     println!("\nevery grant of the app:");
-    let grants: Vec<GrantItem> = app.grants(ListGrantsParams::new().limit(2)).try_collect().await?;
+    let grants: Vec<GrantItem> = app
+        .grants(ListGrantsParams::new().limit(2))
+        .try_collect()
+        .await?;
     for g in &grants {
         let principal = match g {
             GrantItem::ManagedSecret(m) => m.principal_type.as_str(),
@@ -44,12 +69,18 @@ async fn main() -> Result<(), grantline::Error> {
         };
         let label = g.label().unwrap_or("-");
         let status = g.status().unwrap_or("?");
-        println!("  {} {:<14} {principal:<7} {label:<14} {status}", g.grant_id(), g.grant_kind());
+        println!(
+            "  {} {:<14} {principal:<7} {label:<14} {status}",
+            g.grant_id(),
+            g.grant_kind()
+        );
     }
 
     let revoked = app.revoke_grant(&system.grant_id, Some("demo")).await?;
     println!("\nrevoked {} at {}", revoked.grant_id, revoked.revoked_at);
-    let active = app.list_grants(&ListGrantsParams::new().status("active")).await?;
+    let active = app
+        .list_grants(&ListGrantsParams::new().status("active"))
+        .await?;
     println!("{} grants remain active", active.total);
     Ok(())
 }

@@ -2,21 +2,34 @@
 //! ephemeral port with a fresh database.
 
 use futures_util::TryStreamExt;
-use grantline::{Agent, App, Error, ErrorKind, GrantItem, GrantPolicy, ListGrantsParams, Principal};
-use grantline_server::admin::{AddCredential, AddManagedSecret, CreateApp, MintKey, MintUserToken, OAuthPrincipal, ProvisionOAuthGrant};
-use grantline_server::{start_dev, DevTenant, FaultSpec, RunningServer, ServerConfig};
+use grantline::{
+    Agent, App, Error, ErrorKind, GrantItem, GrantPolicy, ListGrantsParams, Principal,
+};
+use grantline_server::admin::{
+    AddCredential, AddManagedSecret, CreateApp, MintKey, MintUserToken, OAuthPrincipal,
+    ProvisionOAuthGrant,
+};
+use grantline_server::{DevTenant, FaultSpec, RunningServer, ServerConfig, start_dev};
 use std::time::{Duration, Instant};
 
 async fn dev() -> (RunningServer, DevTenant) {
-    start_dev(ServerConfig::ephemeral()).await.expect("server starts")
+    start_dev(ServerConfig::ephemeral())
+        .await
+        .expect("server starts")
 }
 
 fn app(t: &DevTenant) -> App {
-    App::builder(&t.app_key).base_url(&t.base_url).build().unwrap()
+    App::builder(&t.app_key)
+        .base_url(&t.base_url)
+        .build()
+        .unwrap()
 }
 
 fn agent(t: &DevTenant) -> Agent {
-    Agent::builder(&t.agent_key).base_url(&t.base_url).build().unwrap()
+    Agent::builder(&t.agent_key)
+        .base_url(&t.base_url)
+        .build()
+        .unwrap()
 }
 
 fn system(label: &str) -> Principal {
@@ -28,11 +41,21 @@ fn kind(err: &Error) -> ErrorKind {
 }
 
 async fn total(app: &App) -> u64 {
-    app.list_grants(&ListGrantsParams::new()).await.unwrap().total
+    app.list_grants(&ListGrantsParams::new())
+        .await
+        .unwrap()
+        .total
 }
 
 fn fault(prefix: &str, status: u16, times: u32) -> FaultSpec {
-    FaultSpec { path_prefix: prefix.into(), status, times, retry_after: None, delay_ms: None, body: None }
+    FaultSpec {
+        path_prefix: prefix.into(),
+        status,
+        times,
+        retry_after: None,
+        delay_ms: None,
+        body: None,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,57 +64,142 @@ async fn every_principal_is_issued_listed_and_revoked() {
     let app = app(&t);
     let ms = &t.managed_secret_id;
 
-    let user = app.create_managed_secret_grant(ms, Principal::user(&t.user_token, "laptop").unwrap(), None, None).await.unwrap();
+    let user = app
+        .create_managed_secret_grant(
+            ms,
+            Principal::user(&t.user_token, "laptop").unwrap(),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
     assert_eq!(user.principal_type, "user");
     assert_eq!(user.label.as_deref(), Some("laptop"));
-    assert_eq!(user.credential_id.as_deref(), Some(t.credential_id.as_str()));
+    assert_eq!(
+        user.credential_id.as_deref(),
+        Some(t.credential_id.as_str())
+    );
     let group = Principal::group(&t.group_id, &t.idp_id, "eng").unwrap();
-    let group = app.create_managed_secret_grant(ms, group, None, None).await.unwrap();
+    let group = app
+        .create_managed_secret_grant(ms, group, None, None)
+        .await
+        .unwrap();
     assert_eq!(group.principal_type, "group");
-    let sys = app.create_managed_secret_grant(ms, Principal::system(None::<String>).unwrap(), None, None).await.unwrap();
-    assert_eq!((sys.principal_type.as_str(), sys.label.as_deref()), ("system", None));
-    let own = agent(&t).create_managed_secret_grant(ms, Principal::agent(Some("mine")).unwrap(), None, None).await.unwrap();
+    let sys = app
+        .create_managed_secret_grant(ms, Principal::system(None::<String>).unwrap(), None, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (sys.principal_type.as_str(), sys.label.as_deref()),
+        ("system", None)
+    );
+    let own = agent(&t)
+        .create_managed_secret_grant(ms, Principal::agent(Some("mine")).unwrap(), None, None)
+        .await
+        .unwrap();
     assert_eq!(own.principal_type, "agent");
     let impersonated = app.get_agent(&t.agent_id.to_uppercase()).unwrap();
     assert_eq!(impersonated.caller(), Some(t.agent_id.as_str()));
-    let via_app = impersonated.create_managed_secret_grant(ms, Principal::agent(Some("via-app")).unwrap(), None, None).await.unwrap();
+    let via_app = impersonated
+        .create_managed_secret_grant(ms, Principal::agent(Some("via-app")).unwrap(), None, None)
+        .await
+        .unwrap();
     assert_eq!(via_app.principal_type, "agent");
 
     let page = app.list_grants(&ListGrantsParams::new()).await.unwrap();
     assert_eq!(page.total, 5);
     let ids: Vec<&str> = page.grants.iter().map(GrantItem::grant_id).collect();
-    assert_eq!(ids, [&via_app.grant_id, &own.grant_id, &sys.grant_id, &group.grant_id, &user.grant_id], "newest first");
+    assert_eq!(
+        ids,
+        [
+            &via_app.grant_id,
+            &own.grant_id,
+            &sys.grant_id,
+            &group.grant_id,
+            &user.grant_id
+        ],
+        "newest first"
+    );
     for item in &page.grants {
-        let GrantItem::ManagedSecret(g) = item else { panic!("expected a managed-secret grant: {item:?}") };
+        let GrantItem::ManagedSecret(g) = item else {
+            panic!("expected a managed-secret grant: {item:?}")
+        };
         assert_eq!(g.managed_secret_id, t.managed_secret_id);
         assert_eq!(g.managed_secret_slug, t.managed_secret_slug);
         assert_eq!(g.status, "active");
         assert!(g.created_at <= time::OffsetDateTime::now_utc());
     }
-    let agent_items: Vec<_> = page.grants.iter().filter_map(|g| match g {
-        GrantItem::ManagedSecret(m) if m.principal_type == "agent" => Some(m.agent_id.clone()),
-        _ => None,
-    }).collect();
-    assert_eq!(agent_items, [Some(t.agent_id.clone()), Some(t.agent_id.clone())]);
+    let agent_items: Vec<_> = page
+        .grants
+        .iter()
+        .filter_map(|g| match g {
+            GrantItem::ManagedSecret(m) if m.principal_type == "agent" => Some(m.agent_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        agent_items,
+        [Some(t.agent_id.clone()), Some(t.agent_id.clone())]
+    );
 
     // An agent sees only its own grants, whichever way it authenticates.
-    for seen in [agent(&t).list_grants(&ListGrantsParams::new()).await.unwrap(), impersonated.list_grants(&ListGrantsParams::new()).await.unwrap()] {
+    for seen in [
+        agent(&t)
+            .list_grants(&ListGrantsParams::new())
+            .await
+            .unwrap(),
+        impersonated
+            .list_grants(&ListGrantsParams::new())
+            .await
+            .unwrap(),
+    ] {
         assert_eq!(seen.total, 2);
     }
 
-    let revoked = app.revoke_grant(&sys.grant_id.to_uppercase(), Some("rotated")).await.unwrap();
+    let revoked = app
+        .revoke_grant(&sys.grant_id.to_uppercase(), Some("rotated"))
+        .await
+        .unwrap();
     assert!(revoked.success);
     assert_eq!(revoked.grant_id, sys.grant_id);
     let revoked_again = app.revoke_grant(&sys.grant_id, None).await.unwrap_err();
-    assert_eq!(kind(&revoked_again), ErrorKind::GrantRevoked, "{revoked_again}");
-    let active = app.list_grants(&ListGrantsParams::new().status("active")).await.unwrap();
+    assert_eq!(
+        kind(&revoked_again),
+        ErrorKind::GrantRevoked,
+        "{revoked_again}"
+    );
+    let active = app
+        .list_grants(&ListGrantsParams::new().status("active"))
+        .await
+        .unwrap();
     assert_eq!(active.total, 4);
-    let gone = app.list_grants(&ListGrantsParams::new().status("revoked")).await.unwrap();
-    assert_eq!(gone.grants.iter().map(GrantItem::grant_id).collect::<Vec<_>>(), [sys.grant_id.as_str()]);
+    let gone = app
+        .list_grants(&ListGrantsParams::new().status("revoked"))
+        .await
+        .unwrap();
+    assert_eq!(
+        gone.grants
+            .iter()
+            .map(GrantItem::grant_id)
+            .collect::<Vec<_>>(),
+        [sys.grant_id.as_str()]
+    );
 
     let audit = server.admin().audit(&t.app_id, 100, 0).await.unwrap();
-    assert_eq!(audit.records.iter().filter(|r| r.action.contains("revoke")).count(), 1);
-    assert!(audit.records.iter().any(|r| r.label.as_deref() == Some("laptop")));
+    assert_eq!(
+        audit
+            .records
+            .iter()
+            .filter(|r| r.action.contains("revoke"))
+            .count(),
+        1
+    );
+    assert!(
+        audit
+            .records
+            .iter()
+            .any(|r| r.label.as_deref() == Some("laptop"))
+    );
     server.shutdown().await;
 }
 
@@ -100,23 +208,60 @@ async fn pagination_walks_every_page() {
     let (server, t) = dev().await;
     let app = app(&t);
     for i in 0..23 {
-        app.create_managed_secret_grant(&t.managed_secret_id, system(&format!("job-{i:02}")), None, None).await.unwrap();
+        app.create_managed_secret_grant(
+            &t.managed_secret_id,
+            system(&format!("job-{i:02}")),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
     }
-    let first = app.list_grants(&ListGrantsParams::new().limit(10)).await.unwrap();
-    assert_eq!((first.total, first.grants.len(), first.has_more), (23, 10, true));
-    let last = app.list_grants(&ListGrantsParams::new().limit(10).offset(20)).await.unwrap();
-    assert_eq!((last.grants.len(), last.has_more, last.offset), (3, false, 20));
+    let first = app
+        .list_grants(&ListGrantsParams::new().limit(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.total, first.grants.len(), first.has_more),
+        (23, 10, true)
+    );
+    let last = app
+        .list_grants(&ListGrantsParams::new().limit(10).offset(20))
+        .await
+        .unwrap();
+    assert_eq!(
+        (last.grants.len(), last.has_more, last.offset),
+        (3, false, 20)
+    );
 
-    let all: Vec<GrantItem> = app.grants(ListGrantsParams::new().limit(10)).try_collect().await.unwrap();
+    let all: Vec<GrantItem> = app
+        .grants(ListGrantsParams::new().limit(10))
+        .try_collect()
+        .await
+        .unwrap();
     let labels: Vec<&str> = all.iter().map(|g| g.label().unwrap()).collect();
     let expected: Vec<String> = (0..23).rev().map(|i| format!("job-{i:02}")).collect();
     assert_eq!(labels, expected);
 
-    let filtered: Vec<GrantItem> = app.grants(ListGrantsParams::new().label("job-07").limit(1)).try_collect().await.unwrap();
+    let filtered: Vec<GrantItem> = app
+        .grants(ListGrantsParams::new().label("job-07").limit(1))
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(filtered.len(), 1);
-    let by_slug = app.list_grants(&ListGrantsParams::new().provider_id(&t.managed_secret_slug).limit(1)).await.unwrap();
+    let by_slug = app
+        .list_grants(
+            &ListGrantsParams::new()
+                .provider_id(&t.managed_secret_slug)
+                .limit(1),
+        )
+        .await
+        .unwrap();
     assert_eq!(by_slug.total, 23);
-    let none = app.list_grants(&ListGrantsParams::new().provider_id("no-such-slug")).await.unwrap();
+    let none = app
+        .list_grants(&ListGrantsParams::new().provider_id("no-such-slug"))
+        .await
+        .unwrap();
     assert_eq!((none.total, none.grants.len()), (0, 0));
     server.shutdown().await;
 }
@@ -127,24 +272,41 @@ async fn oauth_and_managed_grants_list_together() {
     let app = app(&t);
     let provisioned = server
         .admin()
-        .provision_oauth_grant(&t.app_id, ProvisionOAuthGrant {
-            provider_id: "google".into(),
-            principal: OAuthPrincipal::System,
-            label: Some("drive".into()),
-            account_identifier: Some("ops@example.com".into()),
-            account_display_name: None,
-            scopes: vec!["drive.readonly".into()],
-        })
+        .provision_oauth_grant(
+            &t.app_id,
+            ProvisionOAuthGrant {
+                provider_id: "google".into(),
+                principal: OAuthPrincipal::System,
+                label: Some("drive".into()),
+                account_identifier: Some("ops@example.com".into()),
+                account_display_name: None,
+                scopes: vec!["drive.readonly".into()],
+            },
+        )
         .await
         .unwrap();
-    app.create_managed_secret_grant(&t.managed_secret_id, system("ms"), None, None).await.unwrap();
+    app.create_managed_secret_grant(&t.managed_secret_id, system("ms"), None, None)
+        .await
+        .unwrap();
     let page = app.list_grants(&ListGrantsParams::new()).await.unwrap();
     let kinds: Vec<&str> = page.grants.iter().map(GrantItem::grant_kind).collect();
     assert_eq!(kinds, ["managed_secret", "oauth"]);
-    let GrantItem::OAuth(oauth) = &page.grants[1] else { panic!() };
+    let GrantItem::OAuth(oauth) = &page.grants[1] else {
+        panic!()
+    };
     assert_eq!(oauth.grant_id, provisioned.grant_id);
-    assert_eq!((oauth.provider_id.as_str(), oauth.scopes.as_slice()), ("google", ["drive.readonly".to_string()].as_slice()));
-    let google = app.list_grants(&ListGrantsParams::new().provider_id("google").account("ops@example.com")).await.unwrap();
+    assert_eq!(
+        (oauth.provider_id.as_str(), oauth.scopes.as_slice()),
+        ("google", ["drive.readonly".to_string()].as_slice())
+    );
+    let google = app
+        .list_grants(
+            &ListGrantsParams::new()
+                .provider_id("google")
+                .account("ops@example.com"),
+        )
+        .await
+        .unwrap();
     assert_eq!(google.total, 1);
     app.revoke_grant(&provisioned.grant_id, None).await.unwrap();
     server.shutdown().await;
@@ -155,62 +317,136 @@ async fn server_rules_become_typed_errors_and_store_nothing() {
     let (server, t) = dev().await;
     let app = app(&t);
     let ms = &t.managed_secret_id;
-    app.create_managed_secret_grant(ms, system("taken"), None, None).await.unwrap();
+    app.create_managed_secret_grant(ms, system("taken"), None, None)
+        .await
+        .unwrap();
 
-    let err = app.create_managed_secret_grant(ms, system("taken"), None, None).await.unwrap_err();
+    let err = app
+        .create_managed_secret_grant(ms, system("taken"), None, None)
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::SiblingLabelConflict, "{err}");
     assert_eq!(err.as_api().unwrap().status, 409);
 
-    let err = app.create_managed_secret_grant(ms, Principal::agent(None::<String>).unwrap(), None, None).await.unwrap_err();
-    assert_eq!(kind(&err), ErrorKind::UnprocessableEntity, "AgentPrincipal without an agent caller: {err}");
+    let err = app
+        .create_managed_secret_grant(ms, Principal::agent(None::<String>).unwrap(), None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        kind(&err),
+        ErrorKind::UnprocessableEntity,
+        "AgentPrincipal without an agent caller: {err}"
+    );
 
-    let err = app.create_managed_secret_grant(ms, Principal::user("not.a.jwt", "x").unwrap(), None, None).await.unwrap_err();
+    let err = app
+        .create_managed_secret_grant(ms, Principal::user("not.a.jwt", "x").unwrap(), None, None)
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::ReAuthRequired, "{err}");
 
     let missing = "00000000-0000-4000-8000-000000000000";
-    let err = app.create_managed_secret_grant(missing, system("x"), None, None).await.unwrap_err();
+    let err = app
+        .create_managed_secret_grant(missing, system("x"), None, None)
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::GrantNotFound, "{err}");
     let err = app.revoke_grant(missing, None).await.unwrap_err();
     assert_eq!(kind(&err), ErrorKind::GrantNotFound, "{err}");
 
-    let err = app.get_agent(missing).unwrap().list_grants(&ListGrantsParams::new()).await.unwrap_err();
+    let err = app
+        .get_agent(missing)
+        .unwrap()
+        .list_grants(&ListGrantsParams::new())
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::AgentNotFound, "{err}");
 
-    let past = GrantPolicy::new().expires_at(time::OffsetDateTime::now_utc() - Duration::from_secs(60));
-    let err = app.create_managed_secret_grant(ms, system("past"), Some(past), None).await.unwrap_err();
+    let past =
+        GrantPolicy::new().expires_at(time::OffsetDateTime::now_utc() - Duration::from_secs(60));
+    let err = app
+        .create_managed_secret_grant(ms, system("past"), Some(past), None)
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::UnprocessableEntity, "{err}");
 
     // Several developer credentials: the caller must choose, and is told the choices.
     let second = server
         .admin()
-        .add_credential(&t.app_id, ms, AddCredential { label: "staging".into(), kind: "developer".into(), value: "sk_test_2".into() })
+        .add_credential(
+            &t.app_id,
+            ms,
+            AddCredential {
+                label: "staging".into(),
+                kind: "developer".into(),
+                value: "sk_test_2".into(),
+            },
+        )
         .await
         .unwrap();
-    let err = app.create_managed_secret_grant(ms, system("choose"), None, None).await.unwrap_err();
+    let err = app
+        .create_managed_secret_grant(ms, system("choose"), None, None)
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::CredentialIdRequired, "{err}");
-    let mut choices: Vec<_> = err.as_api().unwrap().credentials.iter().map(|c| c.credential_id.clone()).collect();
+    let mut choices: Vec<_> = err
+        .as_api()
+        .unwrap()
+        .credentials
+        .iter()
+        .map(|c| c.credential_id.clone())
+        .collect();
     choices.sort();
     let mut expected = vec![t.credential_id.clone(), second.credential_id.clone()];
     expected.sort();
     assert_eq!(choices, expected);
-    let chosen = app.create_managed_secret_grant(ms, system("choose"), None, Some(&second.credential_id)).await.unwrap();
-    assert_eq!(chosen.credential_id.as_deref(), Some(second.credential_id.as_str()));
+    let chosen = app
+        .create_managed_secret_grant(ms, system("choose"), None, Some(&second.credential_id))
+        .await
+        .unwrap();
+    assert_eq!(
+        chosen.credential_id.as_deref(),
+        Some(second.credential_id.as_str())
+    );
 
     let end_user = server
         .admin()
-        .add_credential(&t.app_id, ms, AddCredential { label: "bob".into(), kind: "end_user".into(), value: "sk_bob".into() })
+        .add_credential(
+            &t.app_id,
+            ms,
+            AddCredential {
+                label: "bob".into(),
+                kind: "end_user".into(),
+                value: "sk_bob".into(),
+            },
+        )
         .await
         .unwrap();
-    let err = app.create_managed_secret_grant(ms, system("eu"), None, Some(&end_user.credential_id)).await.unwrap_err();
+    let err = app
+        .create_managed_secret_grant(ms, system("eu"), None, Some(&end_user.credential_id))
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Conflict, "{err}");
-    assert_eq!(err.as_api().unwrap().code.as_deref(), Some("end_user_credential_not_assignable"));
+    assert_eq!(
+        err.as_api().unwrap().code.as_deref(),
+        Some("end_user_credential_not_assignable")
+    );
 
     // A key of a valid format that the server does not know.
-    let stranger = App::builder(grantline::keys::generate_key(grantline::keys::KeyType::App)).base_url(&t.base_url).build().unwrap();
-    let err = stranger.list_grants(&ListGrantsParams::new()).await.unwrap_err();
+    let stranger = App::builder(grantline::keys::generate_key(grantline::keys::KeyType::App))
+        .base_url(&t.base_url)
+        .build()
+        .unwrap();
+    let err = stranger
+        .list_grants(&ListGrantsParams::new())
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Authentication, "{err}");
 
-    assert_eq!(total(&app).await, 2, "only the two successful creates are stored");
+    assert_eq!(
+        total(&app).await,
+        2,
+        "only the two successful creates are stored"
+    );
     server.shutdown().await;
 }
 
@@ -218,21 +454,65 @@ async fn server_rules_become_typed_errors_and_store_nothing() {
 async fn tenants_are_isolated() {
     let (server, t) = dev().await;
     let admin = server.admin();
-    let other = admin.create_app(CreateApp { name: "other".into(), id: None }).await.unwrap();
-    let other_key = admin.mint_key(&other.app_id, MintKey { kind: "app".into(), ..Default::default() }).await.unwrap();
+    let other = admin
+        .create_app(CreateApp {
+            name: "other".into(),
+            id: None,
+        })
+        .await
+        .unwrap();
+    let other_key = admin
+        .mint_key(
+            &other.app_id,
+            MintKey {
+                kind: "app".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let other_secret = admin
-        .add_managed_secret(&other.app_id, AddManagedSecret { slug: "db".into(), name: "DB".into(), id: None })
+        .add_managed_secret(
+            &other.app_id,
+            AddManagedSecret {
+                slug: "db".into(),
+                name: "DB".into(),
+                id: None,
+            },
+        )
         .await
         .unwrap();
     admin
-        .add_credential(&other.app_id, &other_secret.managed_secret_id, AddCredential { label: "p".into(), kind: "developer".into(), value: "pw".into() })
+        .add_credential(
+            &other.app_id,
+            &other_secret.managed_secret_id,
+            AddCredential {
+                label: "p".into(),
+                kind: "developer".into(),
+                value: "pw".into(),
+            },
+        )
         .await
         .unwrap();
-    let other_app = App::builder(other_key.key).base_url(&t.base_url).build().unwrap();
-    let theirs = other_app.create_managed_secret_grant(&other_secret.managed_secret_id, system("theirs"), None, None).await.unwrap();
+    let other_app = App::builder(other_key.key)
+        .base_url(&t.base_url)
+        .build()
+        .unwrap();
+    let theirs = other_app
+        .create_managed_secret_grant(
+            &other_secret.managed_secret_id,
+            system("theirs"),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
 
     let app = app(&t);
-    let err = app.create_managed_secret_grant(&other_secret.managed_secret_id, system("x"), None, None).await.unwrap_err();
+    let err = app
+        .create_managed_secret_grant(&other_secret.managed_secret_id, system("x"), None, None)
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::GrantNotFound, "{err}");
     let err = app.revoke_grant(&theirs.grant_id, None).await.unwrap_err();
     assert_eq!(kind(&err), ErrorKind::GrantNotFound, "{err}");
@@ -248,19 +528,56 @@ async fn user_tokens_scope_the_listing() {
     let app = app(&t);
     let bob = server
         .admin()
-        .mint_user_token(&t.app_id, &t.idp_id, MintUserToken { sub: "bob".into(), groups: vec![], ..Default::default() })
+        .mint_user_token(
+            &t.app_id,
+            &t.idp_id,
+            MintUserToken {
+                sub: "bob".into(),
+                groups: vec![],
+                ..Default::default()
+            },
+        )
         .await
         .unwrap()
         .token;
-    app.create_managed_secret_grant(ms, Principal::user(&t.user_token, "dev-user").unwrap(), None, None).await.unwrap();
-    app.create_managed_secret_grant(ms, Principal::group(&t.group_id, &t.idp_id, "eng").unwrap(), None, None).await.unwrap();
-    app.create_managed_secret_grant(ms, Principal::user(&bob, "bob").unwrap(), None, None).await.unwrap();
-    app.create_managed_secret_grant(ms, system("sys"), None, None).await.unwrap();
+    app.create_managed_secret_grant(
+        ms,
+        Principal::user(&t.user_token, "dev-user").unwrap(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    app.create_managed_secret_grant(
+        ms,
+        Principal::group(&t.group_id, &t.idp_id, "eng").unwrap(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    app.create_managed_secret_grant(ms, Principal::user(&bob, "bob").unwrap(), None, None)
+        .await
+        .unwrap();
+    app.create_managed_secret_grant(ms, system("sys"), None, None)
+        .await
+        .unwrap();
 
-    let as_user = app.list_grants(&ListGrantsParams::new().end_user_token(&t.user_token)).await.unwrap();
-    let mut labels: Vec<_> = as_user.grants.iter().map(|g| g.label().unwrap().to_owned()).collect();
+    let as_user = app
+        .list_grants(&ListGrantsParams::new().end_user_token(&t.user_token))
+        .await
+        .unwrap();
+    let mut labels: Vec<_> = as_user
+        .grants
+        .iter()
+        .map(|g| g.label().unwrap().to_owned())
+        .collect();
     labels.sort();
-    assert_eq!(labels, ["dev-user", "eng"], "the user's own grant and their group's");
+    assert_eq!(
+        labels,
+        ["dev-user", "eng"],
+        "the user's own grant and their group's"
+    );
 
     let token = bob.clone();
     let scoped = App::builder(&t.app_key)
@@ -272,14 +589,27 @@ async fn user_tokens_scope_the_listing() {
         .build()
         .unwrap();
     let as_bob = scoped.list_grants(&ListGrantsParams::new()).await.unwrap();
-    assert_eq!(as_bob.grants.iter().map(|g| g.label().unwrap()).collect::<Vec<_>>(), ["bob"]);
+    assert_eq!(
+        as_bob
+            .grants
+            .iter()
+            .map(|g| g.label().unwrap())
+            .collect::<Vec<_>>(),
+        ["bob"]
+    );
     let failing = App::builder(&t.app_key)
         .base_url(&t.base_url)
         .user_token_getter(|| async { Err("no session".into()) })
         .build()
         .unwrap();
-    let err = failing.list_grants(&ListGrantsParams::new()).await.unwrap_err();
-    assert!(err.to_string().contains("user_token_getter failed"), "{err}");
+    let err = failing
+        .list_grants(&ListGrantsParams::new())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("user_token_getter failed"),
+        "{err}"
+    );
     server.shutdown().await;
 }
 
@@ -289,26 +619,78 @@ async fn bad_input_is_rejected_before_any_io() {
     let app = app(&t);
     let ms = &t.managed_secret_id;
     let invalid = |r: Result<_, Error>| matches!(r, Err(Error::InvalidArgument { .. }));
-    assert!(invalid(app.list_grants(&ListGrantsParams::new().limit(0)).await.map(drop)));
-    assert!(invalid(app.list_grants(&ListGrantsParams::new().limit(1001)).await.map(drop)));
-    assert!(invalid(app.list_grants(&ListGrantsParams::new().label("")).await.map(drop)));
-    assert!(invalid(app.create_managed_secret_grant("", system("x"), None, None).await.map(drop)));
-    assert!(invalid(app.create_managed_secret_grant(ms, system("x"), None, Some("")).await.map(drop)));
-    let bad_policy = GrantPolicy::new().max_ttl_seconds(60).default_ttl_seconds(120);
-    assert!(invalid(app.create_managed_secret_grant(ms, system("x"), Some(bad_policy), None).await.map(drop)));
-    let literal = Principal::System { label: Some("x".repeat(300)) };
-    assert!(invalid(app.create_managed_secret_grant(ms, literal, None, None).await.map(drop)));
-    assert!(invalid(app.revoke_grant("not-a-uuid", None).await.map(drop)));
-    assert!(invalid(app.revoke_grant("9b1deb4d3b7d4bad9bdd2b0d7b3dcb6d", None).await.map(drop)));
-    let err = agent(&t).create_managed_secret_grant(ms, system("x"), None, None).await.unwrap_err();
+    assert!(invalid(
+        app.list_grants(&ListGrantsParams::new().limit(0))
+            .await
+            .map(drop)
+    ));
+    assert!(invalid(
+        app.list_grants(&ListGrantsParams::new().limit(1001))
+            .await
+            .map(drop)
+    ));
+    assert!(invalid(
+        app.list_grants(&ListGrantsParams::new().label(""))
+            .await
+            .map(drop)
+    ));
+    assert!(invalid(
+        app.create_managed_secret_grant("", system("x"), None, None)
+            .await
+            .map(drop)
+    ));
+    assert!(invalid(
+        app.create_managed_secret_grant(ms, system("x"), None, Some(""))
+            .await
+            .map(drop)
+    ));
+    let bad_policy = GrantPolicy::new()
+        .max_ttl_seconds(60)
+        .default_ttl_seconds(120);
+    assert!(invalid(
+        app.create_managed_secret_grant(ms, system("x"), Some(bad_policy), None)
+            .await
+            .map(drop)
+    ));
+    let literal = Principal::System {
+        label: Some("x".repeat(300)),
+    };
+    assert!(invalid(
+        app.create_managed_secret_grant(ms, literal, None, None)
+            .await
+            .map(drop)
+    ));
+    assert!(invalid(
+        app.revoke_grant("not-a-uuid", None).await.map(drop)
+    ));
+    assert!(invalid(
+        app.revoke_grant("9b1deb4d3b7d4bad9bdd2b0d7b3dcb6d", None)
+            .await
+            .map(drop)
+    ));
+    let err = agent(&t)
+        .create_managed_secret_grant(ms, system("x"), None, None)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("only for itself"), "{err}");
     assert!(invalid(app.get_agent("nope").map(drop)));
     assert!(invalid(App::builder("sk_live_123").build().map(drop)));
-    assert!(invalid(App::builder(&t.app_key).base_url("http://example.com").build().map(drop)));
-    assert!(invalid(App::builder(&t.app_key).caller("bad\n").build().map(drop)));
+    assert!(invalid(
+        App::builder(&t.app_key)
+            .base_url("http://example.com")
+            .build()
+            .map(drop)
+    ));
+    assert!(invalid(
+        App::builder(&t.app_key).caller("bad\n").build().map(drop)
+    ));
 
     let audit = server.admin().audit(&t.app_id, 100, 0).await.unwrap();
-    assert!(audit.records.is_empty(), "nothing reached the server: {:?}", audit.records);
+    assert!(
+        audit.records.is_empty(),
+        "nothing reached the server: {:?}",
+        audit.records
+    );
     assert_eq!(total(&app).await, 0);
     server.shutdown().await;
 }
@@ -319,30 +701,81 @@ async fn retries_follow_the_rules() {
     let admin = server.admin();
 
     // A read is retried through 503s and succeeds.
-    admin.inject_fault(FaultSpec { retry_after: Some("0".into()), ..fault("/sdk/grants/list", 503, 2) }).await.unwrap();
+    admin
+        .inject_fault(FaultSpec {
+            retry_after: Some("0".into()),
+            ..fault("/sdk/grants/list", 503, 2)
+        })
+        .await
+        .unwrap();
     let app = app(&t);
-    assert_eq!(app.list_grants(&ListGrantsParams::new()).await.unwrap().total, 0);
+    assert_eq!(
+        app.list_grants(&ListGrantsParams::new())
+            .await
+            .unwrap()
+            .total,
+        0
+    );
 
     // Without retries the 503 surfaces as a ServerError carrying Retry-After.
-    admin.inject_fault(FaultSpec { retry_after: Some("7".into()), ..fault("/sdk/grants/list", 503, 1) }).await.unwrap();
-    let once = App::builder(&t.app_key).base_url(&t.base_url).max_retries(0).build().unwrap();
-    let err = once.list_grants(&ListGrantsParams::new()).await.unwrap_err();
+    admin
+        .inject_fault(FaultSpec {
+            retry_after: Some("7".into()),
+            ..fault("/sdk/grants/list", 503, 1)
+        })
+        .await
+        .unwrap();
+    let once = App::builder(&t.app_key)
+        .base_url(&t.base_url)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let err = once
+        .list_grants(&ListGrantsParams::new())
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Server);
-    assert_eq!(err.as_api().unwrap().retry_after, Some(Duration::from_secs(7)));
+    assert_eq!(
+        err.as_api().unwrap().retry_after,
+        Some(Duration::from_secs(7))
+    );
 
     // A 500 on a create is not retried (the server may have acted)...
-    admin.inject_fault(fault("/sdk/managed-secrets", 500, 1)).await.unwrap();
-    let err = app.create_managed_secret_grant(&t.managed_secret_id, system("a"), None, None).await.unwrap_err();
+    admin
+        .inject_fault(fault("/sdk/managed-secrets", 500, 1))
+        .await
+        .unwrap();
+    let err = app
+        .create_managed_secret_grant(&t.managed_secret_id, system("a"), None, None)
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Server);
     // ...but a 429 is, honouring Retry-After, and the grant is stored exactly once.
-    admin.inject_fault(FaultSpec { retry_after: Some("1".into()), ..fault("/sdk/managed-secrets", 429, 1) }).await.unwrap();
+    admin
+        .inject_fault(FaultSpec {
+            retry_after: Some("1".into()),
+            ..fault("/sdk/managed-secrets", 429, 1)
+        })
+        .await
+        .unwrap();
     let started = Instant::now();
-    app.create_managed_secret_grant(&t.managed_secret_id, system("b"), None, None).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(900), "waited for Retry-After");
+    app.create_managed_secret_grant(&t.managed_secret_id, system("b"), None, None)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited for Retry-After"
+    );
     assert_eq!(total(&app).await, 1);
 
     // Retries run out.
-    admin.inject_fault(FaultSpec { retry_after: Some("0".into()), ..fault("/sdk/grants/list", 502, 3) }).await.unwrap();
+    admin
+        .inject_fault(FaultSpec {
+            retry_after: Some("0".into()),
+            ..fault("/sdk/grants/list", 502, 3)
+        })
+        .await
+        .unwrap();
     let err = app.list_grants(&ListGrantsParams::new()).await.unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Server, "{err}");
     server.shutdown().await;
@@ -352,28 +785,74 @@ async fn retries_follow_the_rules() {
 async fn timeouts_and_connection_failures() {
     let (server, t) = dev().await;
     let admin = server.admin();
-    admin.inject_fault(FaultSpec { delay_ms: Some(1500), ..fault("/sdk/grants/list", 0, 1) }).await.unwrap();
-    let impatient = App::builder(&t.app_key).base_url(&t.base_url).timeout(Duration::from_millis(300)).max_retries(0).build().unwrap();
-    let err = impatient.list_grants(&ListGrantsParams::new()).await.unwrap_err();
+    admin
+        .inject_fault(FaultSpec {
+            delay_ms: Some(1500),
+            ..fault("/sdk/grants/list", 0, 1)
+        })
+        .await
+        .unwrap();
+    let impatient = App::builder(&t.app_key)
+        .base_url(&t.base_url)
+        .timeout(Duration::from_millis(300))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let err = impatient
+        .list_grants(&ListGrantsParams::new())
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Timeout, "{err}");
 
     // A read that timed out once is retried.
-    admin.inject_fault(FaultSpec { delay_ms: Some(1500), ..fault("/sdk/grants/list", 0, 1) }).await.unwrap();
-    let patient = App::builder(&t.app_key).base_url(&t.base_url).timeout(Duration::from_millis(300)).max_retries(1).build().unwrap();
+    admin
+        .inject_fault(FaultSpec {
+            delay_ms: Some(1500),
+            ..fault("/sdk/grants/list", 0, 1)
+        })
+        .await
+        .unwrap();
+    let patient = App::builder(&t.app_key)
+        .base_url(&t.base_url)
+        .timeout(Duration::from_millis(300))
+        .max_retries(1)
+        .build()
+        .unwrap();
     assert!(patient.list_grants(&ListGrantsParams::new()).await.is_ok());
 
     // A per-call timeout on a client whose own timeout is the default 30 s.
-    admin.inject_fault(FaultSpec { delay_ms: Some(1500), ..fault("/sdk/grants/list", 0, 1) }).await.unwrap();
-    let relaxed = App::builder(&t.app_key).base_url(&t.base_url).max_retries(0).build().unwrap();
-    let err = relaxed.with_timeout(Duration::from_millis(200)).list_grants(&ListGrantsParams::new()).await.unwrap_err();
+    admin
+        .inject_fault(FaultSpec {
+            delay_ms: Some(1500),
+            ..fault("/sdk/grants/list", 0, 1)
+        })
+        .await
+        .unwrap();
+    let relaxed = App::builder(&t.app_key)
+        .base_url(&t.base_url)
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let err = relaxed
+        .with_timeout(Duration::from_millis(200))
+        .list_grants(&ListGrantsParams::new())
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Timeout, "{err}");
 
     let closed_port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let nowhere = App::builder(&t.app_key).base_url(format!("http://127.0.0.1:{closed_port}")).max_retries(0).build().unwrap();
-    let err = nowhere.list_grants(&ListGrantsParams::new()).await.unwrap_err();
+    let nowhere = App::builder(&t.app_key)
+        .base_url(format!("http://127.0.0.1:{closed_port}"))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let err = nowhere
+        .list_grants(&ListGrantsParams::new())
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Network, "{err}");
     assert!(!err.to_string().contains(&t.app_key));
     server.shutdown().await;
@@ -385,9 +864,20 @@ async fn actor_id_is_cached_and_v2_signing_keeps_working() {
     let app = app(&t);
     assert_eq!(app.actor_id(), None);
     app.list_grants(&ListGrantsParams::new()).await.unwrap();
-    let actor = app.actor_id().expect("the server returns X-Alter-Actor-ID").to_owned();
-    app.create_managed_secret_grant(&t.managed_secret_id, system("v2"), None, None).await.unwrap();
-    assert_eq!(app.list_grants(&ListGrantsParams::new()).await.unwrap().total, 1);
+    let actor = app
+        .actor_id()
+        .expect("the server returns X-Alter-Actor-ID")
+        .to_owned();
+    app.create_managed_secret_grant(&t.managed_secret_id, system("v2"), None, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.list_grants(&ListGrantsParams::new())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
     assert_eq!(app.actor_id(), Some(actor.as_str()));
     // An impersonating agent gets no actor id (WIRE.md §3.4).
     let imp = app.get_agent(&t.agent_id).unwrap();
@@ -400,30 +890,46 @@ async fn actor_id_is_cached_and_v2_signing_keeps_working() {
 fn blocking_clients_work_from_plain_threads() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (server, t) = rt.block_on(dev());
-    let app = grantline::blocking::App::builder(&t.app_key).base_url(&t.base_url).build().unwrap();
+    let app = grantline::blocking::App::builder(&t.app_key)
+        .base_url(&t.base_url)
+        .build()
+        .unwrap();
     std::thread::scope(|s| {
         for i in 0..4 {
             let app = app.clone();
             let ms = t.managed_secret_id.clone();
             s.spawn(move || {
                 for j in 0..3 {
-                    app.create_managed_secret_grant(&ms, system(&format!("t{i}-{j}")), None, None).unwrap();
+                    app.create_managed_secret_grant(&ms, system(&format!("t{i}-{j}")), None, None)
+                        .unwrap();
                 }
             });
         }
     });
-    let all: Vec<GrantItem> = app.grants(ListGrantsParams::new().limit(5)).collect::<Result<_, _>>().unwrap();
+    let all: Vec<GrantItem> = app
+        .grants(ListGrantsParams::new().limit(5))
+        .collect::<Result<_, _>>()
+        .unwrap();
     assert_eq!(all.len(), 12);
     let page = app.list_grants(&ListGrantsParams::new().limit(1)).unwrap();
     assert_eq!(page.total, 12);
     let revoked = app.revoke_grant(all[0].grant_id(), None).unwrap();
     assert!(revoked.success);
     let imp = app.get_agent(&t.agent_id).unwrap();
-    let own = imp.create_managed_secret_grant(&t.managed_secret_id, Principal::agent(Some("b")).unwrap(), None, None).unwrap();
+    let own = imp
+        .create_managed_secret_grant(
+            &t.managed_secret_id,
+            Principal::agent(Some("b")).unwrap(),
+            None,
+            None,
+        )
+        .unwrap();
     assert_eq!(own.principal_type, "agent");
 
     // Inside an async runtime the blocking client refuses instead of deadlocking.
-    let err = rt.block_on(async { app.list_grants(&ListGrantsParams::new()) }).unwrap_err();
+    let err = rt
+        .block_on(async { app.list_grants(&ListGrantsParams::new()) })
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::InvalidArgument);
     rt.block_on(server.shutdown());
 }
@@ -431,9 +937,20 @@ fn blocking_clients_work_from_plain_threads() {
 #[test]
 fn debug_output_never_shows_secrets() {
     let key = "alter_rk_abcdefghijklmnopqrstuv_iwpykn";
-    let app = App::builder(key).base_url("http://127.0.0.1:9").build().unwrap();
-    let shown = format!("{app:?} {:?} {:?}", app.get_agent("9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d").unwrap(), App::builder(key));
+    let app = App::builder(key)
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+    let shown = format!(
+        "{app:?} {:?} {:?}",
+        app.get_agent("9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d")
+            .unwrap(),
+        App::builder(key)
+    );
     assert!(!shown.contains("abcdefghij"), "{shown}");
-    let blocking = grantline::blocking::App::builder(key).base_url("http://127.0.0.1:9").build().unwrap();
+    let blocking = grantline::blocking::App::builder(key)
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
     assert!(!format!("{blocking:?}").contains("abcdefghij"));
 }
