@@ -1,0 +1,195 @@
+// The error tree of DESIGN.md §5 as `Error` subclasses. The native addon rejects with a payload
+// naming the class (the core's classification); `fromNative` builds the matching instance.
+
+/** A credential to choose from, carried by `CredentialIdRequiredError`. */
+export interface CredentialChoice {
+  credentialId: string;
+  label: string;
+}
+
+/** The root of every error grantline throws. */
+export class GrantlineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad local input, rejected before any I/O. */
+export class InvalidArgumentError extends GrantlineError {}
+
+/** The fields every server error carries. */
+export interface ApiErrorFields {
+  status: number;
+  code: string | null;
+  requestId: string | null;
+  details: Record<string, unknown>;
+  retryAfter: number | null;
+}
+
+/** The server answered with an error status. */
+export class ApiError extends GrantlineError {
+  /** HTTP status. */
+  readonly status: number;
+  /** The wire `error` code, when the body had one. */
+  readonly code: string | null;
+  /** `X-Request-ID` of the response, when present. */
+  readonly requestId: string | null;
+  /** The error body (with `status_code`), for fields not modelled here. */
+  readonly details: Record<string, unknown>;
+  /** Seconds to wait before retrying (429 and 5xx), when the server said. */
+  readonly retryAfter: number | null;
+
+  constructor(message: string, fields: ApiErrorFields) {
+    super(message);
+    this.status = fields.status;
+    this.code = fields.code;
+    this.requestId = fields.requestId;
+    this.details = fields.details;
+    this.retryAfter = fields.retryAfter;
+  }
+}
+
+/** 401. */
+export class AuthenticationError extends ApiError {}
+/** 401 `jwt_validation_error`: the end user must sign in again. */
+export class ReAuthRequiredError extends AuthenticationError {}
+/** 403. */
+export class PermissionDeniedError extends ApiError {}
+/** `grant_revoked`. */
+export class GrantRevokedError extends PermissionDeniedError {
+  /** The grant concerned, when the server said. */
+  grantId: string | null = null;
+}
+/** `grant_expired`. */
+export class GrantExpiredError extends PermissionDeniedError {}
+/** 403 `agent_self_grant_only`: an agent may only issue grants for itself. */
+export class AgentSelfGrantOnlyError extends PermissionDeniedError {}
+/** 404. */
+export class NotFoundError extends ApiError {}
+/** 404: no such grant (or not visible to this caller). */
+export class GrantNotFoundError extends NotFoundError {}
+/** 404: the agent could not be resolved. */
+export class AgentNotFoundError extends NotFoundError {}
+/** 409. */
+export class ConflictError extends ApiError {}
+/** 409 `sibling_label_conflict`. */
+export class SiblingLabelConflictError extends ConflictError {
+  /** The conflicting label, when the server said. */
+  label: string | null = null;
+}
+/** 409 `credential_id_required`. */
+export class CredentialIdRequiredError extends ConflictError {
+  /** The credentials to choose from. */
+  credentials: CredentialChoice[] = [];
+}
+/** 422. */
+export class UnprocessableEntityError extends ApiError {}
+/** 429. */
+export class RateLimitError extends ApiError {}
+/** 5xx. */
+export class ServerError extends ApiError {}
+
+/** The connection failed. */
+export class NetworkError extends GrantlineError {}
+/** The request did not complete within the timeout. */
+export class RequestTimeoutError extends NetworkError {}
+/** A success response whose body does not parse. */
+export class ResponseValidationError extends GrantlineError {
+  /** The HTTP status of the response. */
+  readonly status: number | null;
+  constructor(message: string, status: number | null = null) {
+    super(message);
+    this.status = status;
+  }
+}
+/** The client was closed. */
+export class ClientClosedError extends GrantlineError {}
+
+type ApiErrorClass = new (message: string, fields: ApiErrorFields) => ApiError;
+
+const API_CLASSES: Record<string, ApiErrorClass> = {
+  ApiError,
+  AuthenticationError,
+  ReAuthRequiredError,
+  PermissionDeniedError,
+  GrantRevokedError,
+  GrantExpiredError,
+  AgentSelfGrantOnlyError,
+  NotFoundError,
+  GrantNotFoundError,
+  AgentNotFoundError,
+  ConflictError,
+  SiblingLabelConflictError,
+  CredentialIdRequiredError,
+  UnprocessableEntityError,
+  RateLimitError,
+  ServerError,
+};
+
+const OTHER_CLASSES: Record<string, new (message: string) => GrantlineError> = {
+  GrantlineError,
+  InvalidArgumentError,
+  NetworkError,
+  RequestTimeoutError,
+  ClientClosedError,
+};
+
+const MARKER = '__grantline_error__:';
+
+interface Payload {
+  class: string;
+  message: string;
+  status?: number | null;
+  code?: string | null;
+  requestId?: string | null;
+  details?: Record<string, unknown>;
+  retryAfter?: number | null;
+  label?: string | null;
+  grantId?: string | null;
+  credentials?: CredentialChoice[];
+}
+
+function build(p: Payload): GrantlineError {
+  const apiClass = API_CLASSES[p.class];
+  if (apiClass !== undefined) {
+    const err = new apiClass(p.message, {
+      status: p.status ?? 0,
+      code: p.code ?? null,
+      requestId: p.requestId ?? null,
+      details: p.details ?? {},
+      retryAfter: p.retryAfter ?? null,
+    });
+    if (err instanceof SiblingLabelConflictError) err.label = p.label ?? null;
+    if (err instanceof GrantRevokedError) err.grantId = p.grantId ?? null;
+    if (err instanceof CredentialIdRequiredError) err.credentials = p.credentials ?? [];
+    return err;
+  }
+  if (p.class === 'ResponseValidationError') {
+    return new ResponseValidationError(p.message, p.status ?? null);
+  }
+  const other = OTHER_CLASSES[p.class] ?? GrantlineError;
+  return new other(p.message);
+}
+
+/** Any error from the native addon (or from encoding arguments) as a `GrantlineError`. */
+export function fromNative(e: unknown): GrantlineError {
+  if (e instanceof GrantlineError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  let err: GrantlineError;
+  if (message.startsWith(MARKER)) {
+    let payload: Payload;
+    try {
+      payload = JSON.parse(message.slice(MARKER.length)) as Payload;
+    } catch {
+      payload = { class: 'GrantlineError', message: message.slice(MARKER.length) };
+    }
+    err = build(payload);
+  } else if (e instanceof TypeError || e instanceof RangeError) {
+    // Arguments that cannot be encoded at all (a BigInt, a cycle).
+    err = new InvalidArgumentError(message);
+  } else {
+    err = new GrantlineError(message);
+  }
+  return err;
+}
