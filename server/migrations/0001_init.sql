@@ -113,12 +113,13 @@ CREATE TABLE grants (
     created_by           TEXT NOT NULL
 );
 CREATE UNIQUE INDEX grants_sibling ON grants(sibling_key) WHERE sibling_key IS NOT NULL;
--- order (created_at DESC, id DESC) per app; covers the status columns for index-only counts
+-- order (created_at DESC, id DESC) per app, and per filter; each index also carries the
+-- status columns, so pages and counts are served from the index alone
 CREATE INDEX grants_app_order ON grants(app_id, created_at, id, revoked_at, grant_expires_at);
-CREATE INDEX grants_app_provider ON grants(app_id, provider_slug, created_at, id);
-CREATE INDEX grants_app_label ON grants(app_id, label, created_at, id);
-CREATE INDEX grants_app_account ON grants(app_id, account_identifier, created_at, id);
-CREATE INDEX grants_app_principal ON grants(app_id, principal_type, principal_ref, created_at, id);
+CREATE INDEX grants_app_provider ON grants(app_id, provider_slug, created_at, id, revoked_at, grant_expires_at);
+CREATE INDEX grants_app_label ON grants(app_id, label, created_at, id, revoked_at, grant_expires_at);
+CREATE INDEX grants_app_account ON grants(app_id, account_identifier, created_at, id, revoked_at, grant_expires_at);
+CREATE INDEX grants_app_principal ON grants(app_id, principal_type, principal_ref, created_at, id, revoked_at, grant_expires_at);
 
 -- grants per app, maintained with every insert: the unfiltered `total` in O(1)
 CREATE TABLE app_grant_counts (

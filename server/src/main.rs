@@ -219,6 +219,7 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
 
@@ -234,24 +235,35 @@ fn master_key_from_env(file: Option<&std::path::Path>) -> Result<Option<[u8; 32]
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT/SIGTERM, registered now (before the server announces itself), awaited later.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let int = signal(SignalKind::interrupt())
+            .map_err(|e| tracing::warn!(error = %e, "cannot watch SIGINT"))
+            .ok();
+        let term = signal(SignalKind::terminate())
+            .map_err(|e| tracing::warn!(error = %e, "cannot watch SIGTERM"))
+            .ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(int) => {},
+                _ = wait(term) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -282,6 +294,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         );
     }
     let generated = args.admin_token.is_none();
+    let signal = shutdown_signal();
     let config = ServerConfig {
         database_url: args.database,
         listen: args.listen,
@@ -294,7 +307,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if generated {
         eprintln!("admin token (generated): {}", server.admin_token());
     }
-    shutdown_signal().await;
+    signal.await;
     tracing::info!("shutting down");
     server.shutdown().await;
     Ok(())
@@ -302,6 +315,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 
 async fn dev(args: DevArgs) -> Result<(), String> {
     let master_key = master_key_from_env(None)?;
+    let signal = shutdown_signal();
     let config = ServerConfig {
         database_url: args.database,
         listen: args.listen,
@@ -319,11 +333,11 @@ async fn dev(args: DevArgs) -> Result<(), String> {
     eprintln!("grantline-server (dev) listening on {}", server.base_url());
     if args.exit_on_stdin_close {
         tokio::select! {
-            _ = shutdown_signal() => {},
+            _ = signal => {},
             _ = stdin_closed() => {},
         }
     } else {
-        shutdown_signal().await;
+        signal.await;
     }
     server.shutdown().await;
     Ok(())

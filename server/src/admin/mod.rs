@@ -141,11 +141,11 @@ impl Admin {
         };
         let raw = match req.key {
             Some(k) => {
-                let ok = match (key_type(&k), agent_id.is_some()) {
-                    (Some(KeyType::App | KeyType::Legacy), false) => true,
-                    (Some(KeyType::Agent | KeyType::Legacy), true) => true,
-                    _ => false,
-                };
+                let ok = matches!(
+                    (key_type(&k), agent_id.is_some()),
+                    (Some(KeyType::App | KeyType::Legacy), false)
+                        | (Some(KeyType::Agent | KeyType::Legacy), true)
+                );
                 if !ok {
                     return Err(ApiError::invalid_request(
                         "key must be a valid alter_rk_ (app) or alter_ak_ (agent) key, or a \

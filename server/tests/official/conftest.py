@@ -294,6 +294,9 @@ class Tenant:
     credential_id: str
     admin: Admin
     tag: str = ""
+    issuer: str = ""
+    audience: str = ""
+    hs256_secret: str = ""
 
     def user_token(self, sub: str, groups: list[str] | None = None, **kw: Any) -> str:
         return self.admin.user_token(self.app_id, self.idp_id, sub, groups, **kw)
@@ -312,7 +315,8 @@ def make_tenant(admin: Admin, name: str = "t") -> Tenant:
     agent = admin.create_agent(app, f"agent-{suffix}")
     app_key = admin.mint_key(app, "app")
     agent_key = admin.mint_key(app, "agent", agent)
-    idp = admin.add_idp(app, f"https://idp-{suffix}.example", "aud", f"hs256-{uuid.uuid4().hex}")
+    issuer, audience, secret = f"https://idp-{suffix}.example", "aud", f"hs256-{uuid.uuid4().hex}"
+    idp = admin.add_idp(app, issuer, audience, secret)
     slug = f"secret-{suffix}"
     ms = admin.add_managed_secret(app, slug, f"Secret {suffix}")
     cred = admin.add_credential(app, ms, "default")
@@ -321,6 +325,7 @@ def make_tenant(admin: Admin, name: str = "t") -> Tenant:
         app_key_id=app_key["key_id"], agent_id=agent, agent_key=agent_key["key"],
         agent_key_id=agent_key["key_id"], idp_id=idp, ms_id=ms, ms_slug=slug,
         ms_name=f"Secret {suffix}", credential_id=cred, admin=admin, tag=suffix,
+        issuer=issuer, audience=audience, hs256_secret=secret,
     )
 
 
