@@ -544,8 +544,11 @@ async fn status_is_computed_at_read_time() {
                     g["status"].as_str().unwrap().to_string(),
                 )
             })
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_iter()
             .collect::<Vec<_>>()
     };
+    // (The clock is pinned, so the three share created_at: compare by label.)
     let l = c.list(json!({})).await;
     assert_eq!(
         statuses(&l),
