@@ -253,3 +253,21 @@ async def test_list_limits_accepted(tenant):
         for limit in (1, 1000):
             page = await app.list_grants(limit=limit)
             assert page.limit == limit and page.total == 0
+
+
+async def test_user_visibility_follows_the_tokens_groups_and_idp(mixed, admin):
+    t, ids = mixed["t"], mixed["ids"]
+    # alice without the "eng" group in this token: only her own grants
+    alice_solo = t.user_token("alice", [])
+    async with App(t.app_key) as app:
+        assert _ids(await app.list_grants(end_user_token=alice_solo)) == {
+            ids["a1"], ids["a2"], ids["g_alice"]}
+    # a second IDP of the same app with its own "eng" group and its own "alice"
+    idp2 = admin.add_idp(t.app_id, f"https://idp2-{t.tag}.example", "aud2", "second-secret-0123456789")
+    async with App(t.app_key) as app:
+        g2 = await app.create_managed_secret_grant(
+            t.ms_id, principal=GroupPrincipal(external_group_id="eng", idp_id=idp2, label="eng"))
+        alice2 = admin.user_token(t.app_id, idp2, "alice", ["eng"])
+        assert _ids(await app.list_grants(end_user_token=alice2)) == {g2.grant_id}
+        assert _ids(await app.list_grants(end_user_token=mixed["alice"])) == {
+            ids["a1"], ids["a2"], ids["eng"], ids["g_alice"]}

@@ -65,3 +65,41 @@ def test_list_grants_from_a_plain_python_shell(dev, admin):
     assert {"ManagedSecretGrantItem", "OAuthGrantItem"} <= set(out["kinds"])
     assert out["filtered_total"] >= 1
     assert out["actor_id"]
+
+
+def test_bare_dev_command_then_plain_shell(server_bin, tmp_path):
+    """Exactly the README flow: `grantline-server dev` with no flags (in-memory DB, any free
+    port), copy base_url and app_key from its JSON line, `list_grants()` from `python -c`;
+    then Ctrl-C/SIGTERM stops it cleanly."""
+    import signal
+
+    proc = subprocess.Popen(
+        [server_bin, "dev"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL, cwd=tmp_path, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        info = json.loads(line)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+        env.update(
+            ALTER_BASE_URL=info["base_url"], APP_KEY=info["app_key"],
+            SLUG=info["managed_secret_slug"],
+        )
+        out = _run(SNIPPET, env)
+        assert out.returncode == 0, out.stderr
+        res = json.loads(out.stdout.strip().splitlines()[-1])
+        assert res["type"] == "UnifiedGrantListResult" and res["total"] == 0
+        assert res["has_more"] is False and res["actor_id"]
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                raise AssertionError("grantline-server dev ignored SIGTERM for 10 s")
+        proc.stdout.close()
+    assert proc.returncode == 0, f"exit code {proc.returncode} after SIGTERM"
+    # nothing was written to the working directory (in-memory database by default)
+    assert list(tmp_path.iterdir()) == []
