@@ -207,6 +207,23 @@ impl App {
         })
     }
 
+    /// Like [`App::grants`], but owning a handle to the client, so the iterator can be stored
+    /// (bindings keep it inside a host object). Each page is fetched on the calling thread.
+    pub fn into_grants(
+        self,
+        params: ListGrantsParams,
+    ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
+        owned_grants(params, move |params| {
+            let app = self.clone();
+            move |stream: &mut Option<_>| {
+                app.run(|app| {
+                    let stream = stream.get_or_insert_with(|| app.grants(params.clone()).boxed());
+                    async move { Ok(stream.next().await) }
+                })
+            }
+        })
+    }
+
     /// See [`crate::App::revoke_grant`].
     pub fn revoke_grant(
         &self,
@@ -287,8 +304,53 @@ impl Agent {
         self.run(|agent| async move { agent.list_grants(params).await })
     }
 
+    /// Every grant this agent can see, fetched page by page as the iterator advances; see
+    /// [`App::into_grants`].
+    pub fn into_grants(
+        self,
+        params: ListGrantsParams,
+    ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
+        owned_grants(params, move |params| {
+            let agent = self.clone();
+            move |stream: &mut Option<_>| {
+                agent.run(|agent| {
+                    let stream = stream.get_or_insert_with(|| agent.grants(params.clone()).boxed());
+                    async move { Ok(stream.next().await) }
+                })
+            }
+        })
+    }
+
     /// Closes the client.
     pub fn close(&self) {
         self.agent.close()
     }
+}
+
+type ItemStream = futures_util::stream::BoxStream<'static, Result<GrantItem, Error>>;
+
+/// An owning, fused iterator over a paginated stream that `next` advances on the calling thread.
+fn owned_grants<N>(
+    params: ListGrantsParams,
+    make: impl FnOnce(ListGrantsParams) -> N,
+) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static
+where
+    N: FnMut(&mut Option<ItemStream>) -> Result<Option<Result<GrantItem, Error>>, Error>
+        + Send
+        + 'static,
+{
+    let mut next = make(params);
+    let mut stream: Option<ItemStream> = None;
+    let mut finished = false;
+    std::iter::from_fn(move || {
+        if finished {
+            return None;
+        }
+        let item = match next(&mut stream) {
+            Ok(item) => item,
+            Err(e) => Some(Err(e)),
+        };
+        finished = !matches!(item, Some(Ok(_)));
+        item
+    })
 }

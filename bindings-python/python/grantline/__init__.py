@@ -1,0 +1,105 @@
+"""grantline: issue, list and revoke grants on Alter managed secrets.
+
+A drop-in for ``alter_sdk``'s grant calls (same names and keywords), backed by one Rust core:
+async ``App``/``Agent`` here, blocking ones in ``grantline.blocking``.
+"""
+
+from __future__ import annotations
+
+from ._client import Agent, App, CallerType, GrantItem, Principal
+from ._errors import (
+    AgentNotFoundError,
+    AgentSelfGrantOnlyError,
+    AlterSDKError,
+    AlterValueError,
+    ApiError,
+    AuthenticationError,
+    BackendError,
+    ClientClosedError,
+    ConflictError,
+    CredentialChoice,
+    CredentialIdRequiredError,
+    GrantExpiredError,
+    GrantlineError,
+    GrantNotFoundError,
+    GrantRevokedError,
+    InvalidArgumentError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ReAuthRequiredError,
+    RequestTimeoutError,
+    ResponseValidationError,
+    ServerError,
+    SiblingLabelConflictError,
+    UnprocessableEntityError,
+)
+from ._native import (
+    AgentPrincipal,
+    CreateGrantResult,
+    GrantListResult,
+    GrantPolicy,
+    GroupPrincipal,
+    ManagedSecretGrantItem,
+    OAuthGrantItem,
+    RevokeGrantResult,
+    SystemPrincipal,
+    UnknownGrantItem,
+    UserPrincipal,
+    is_valid_key,
+)
+
+__version__: str = "0.1.0"
+
+#: The official client's names for the same models.
+UnifiedGrantListResult = GrantListResult
+GrantPolicyInput = GrantPolicy
+
+__all__ = [
+    "Agent",
+    "AgentNotFoundError",
+    "AgentPrincipal",
+    "AgentSelfGrantOnlyError",
+    "AlterSDKError",
+    "AlterValueError",
+    "ApiError",
+    "App",
+    "AuthenticationError",
+    "BackendError",
+    "CallerType",
+    "ClientClosedError",
+    "ConflictError",
+    "CreateGrantResult",
+    "CredentialChoice",
+    "CredentialIdRequiredError",
+    "GrantExpiredError",
+    "GrantItem",
+    "GrantListResult",
+    "GrantNotFoundError",
+    "GrantPolicy",
+    "GrantPolicyInput",
+    "GrantRevokedError",
+    "GrantlineError",
+    "GroupPrincipal",
+    "InvalidArgumentError",
+    "ManagedSecretGrantItem",
+    "NetworkError",
+    "NotFoundError",
+    "OAuthGrantItem",
+    "PermissionDeniedError",
+    "Principal",
+    "RateLimitError",
+    "ReAuthRequiredError",
+    "RequestTimeoutError",
+    "ResponseValidationError",
+    "RevokeGrantResult",
+    "ServerError",
+    "SiblingLabelConflictError",
+    "SystemPrincipal",
+    "UnifiedGrantListResult",
+    "UnknownGrantItem",
+    "UnprocessableEntityError",
+    "UserPrincipal",
+    "is_valid_key",
+]

@@ -1,0 +1,232 @@
+"""Blocking clients: the same surface as ``grantline.App``/``Agent`` without ``await``.
+
+Usable from threads, Flask, Django and Celery; every call releases the GIL while it waits. Each
+calling thread drives its calls on its own runtime and connection pool (grantline's core).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any, Optional, Union
+
+from . import _native
+from ._client import CallerType, GrantItem, PolicyInput, Principal, UserTokenGetter
+from ._client import _caller_type, _check_getter
+from ._errors import GrantlineError
+from ._native import AgentPrincipal, CreateGrantResult, GrantListResult, RevokeGrantResult
+
+__all__ = ["Agent", "App"]
+
+
+def _resolve_token(getter: UserTokenGetter) -> str:
+    try:
+        value = getter()
+        if inspect.isawaitable(value):
+            raise GrantlineError(
+                "an async user_token_getter cannot be used with a blocking client"
+            )
+    except GrantlineError:
+        raise
+    except Exception as e:
+        raise GrantlineError("user_token_getter failed") from e
+    if not isinstance(value, str) or not value:
+        raise GrantlineError("user_token_getter must return a non-empty string")
+    return value
+
+
+class App:
+    """The blocking operator client."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: Optional[str] = None,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+        caller: Optional[str] = None,
+        caller_type: Union[CallerType, str] = "service",
+        user_token_getter: Optional[UserTokenGetter] = None,
+        logger: Any = None,
+    ) -> None:
+        _check_getter(user_token_getter)
+        self._getter = user_token_getter
+        self._native = _native.BlockingApp(
+            api_key,
+            base_url,
+            timeout,
+            max_retries,
+            caller,
+            _caller_type(caller_type),
+            user_token_getter is not None,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The resolved backend URL."""
+        return self._native.base_url
+
+    @property
+    def actor_id(self) -> Optional[str]:
+        """The actor id the server returned, once it has."""
+        return self._native.actor_id
+
+    def __repr__(self) -> str:
+        return f"blocking.App(base_url={self.base_url!r})"
+
+    def create_managed_secret_grant(
+        self,
+        managed_secret_id: str,
+        *,
+        principal: Principal,
+        grant_policy: PolicyInput = None,
+        credential_id: Optional[str] = None,
+    ) -> CreateGrantResult:
+        """Issues a grant on a managed secret to ``principal``."""
+        return self._native.create(managed_secret_id, principal, grant_policy, credential_id)
+
+    def list_grants(
+        self,
+        *,
+        provider_id: Optional[str] = None,
+        status: Optional[str] = None,
+        account: Optional[str] = None,
+        label: Optional[str] = None,
+        end_user_token: Optional[str] = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> GrantListResult:
+        """One page of grants."""
+        if end_user_token is None and self._getter is not None:
+            end_user_token = _resolve_token(self._getter)
+        return self._native.list(
+            provider_id, status, account, label, end_user_token, limit, offset
+        )
+
+    def iter_grants(
+        self,
+        *,
+        provider_id: Optional[str] = None,
+        status: Optional[str] = None,
+        account: Optional[str] = None,
+        label: Optional[str] = None,
+        end_user_token: Optional[str] = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Iterator[GrantItem]:
+        """Every matching grant, fetched page by page as the iterator advances."""
+        if end_user_token is None and self._getter is not None:
+            end_user_token = _resolve_token(self._getter)
+        return self._native.grants(
+            provider_id, status, account, label, end_user_token, limit, offset
+        )
+
+    def revoke_grant(self, grant_id: str, *, reason: Optional[str] = None) -> RevokeGrantResult:
+        """Revokes a grant of either kind."""
+        token = _resolve_token(self._getter) if self._getter is not None else None
+        return self._native.revoke(grant_id, reason, token)
+
+    def get_agent(self, agent_id: Any) -> Agent:
+        """A blocking ``Agent`` acting as the managed agent ``agent_id``."""
+        return Agent._wrap(self._native.get_agent(str(agent_id) if agent_id else agent_id))
+
+    def close(self) -> None:
+        """Closes the client. Idempotent."""
+        self._native.close()
+
+    def __enter__(self) -> App:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+
+class Agent:
+    """The blocking workload client."""
+
+    _native: _native.BlockingAgent
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: Optional[str] = None,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+        caller: Optional[str] = None,
+        user_token_getter: Optional[UserTokenGetter] = None,
+        logger: Any = None,
+    ) -> None:
+        _check_getter(user_token_getter)
+        self._native = _native.BlockingAgent(api_key, base_url, timeout, max_retries, caller)
+
+    @classmethod
+    def _wrap(cls, native: _native.BlockingAgent) -> Agent:
+        agent = cls.__new__(cls)
+        agent._native = native
+        return agent
+
+    def create_managed_secret_grant(
+        self,
+        managed_secret_id: str,
+        *,
+        principal: AgentPrincipal,
+        grant_policy: PolicyInput = None,
+        credential_id: Optional[str] = None,
+    ) -> CreateGrantResult:
+        """Issues a grant for the agent itself (only ``AgentPrincipal`` is accepted)."""
+        return self._native.create(managed_secret_id, principal, grant_policy, credential_id)
+
+    def list_grants(
+        self,
+        *,
+        provider_id: Optional[str] = None,
+        status: Optional[str] = None,
+        account: Optional[str] = None,
+        label: Optional[str] = None,
+        end_user_token: Optional[str] = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> GrantListResult:
+        """One page of the grants this agent can see."""
+        return self._native.list(
+            provider_id, status, account, label, end_user_token, limit, offset
+        )
+
+    def iter_grants(
+        self,
+        *,
+        provider_id: Optional[str] = None,
+        status: Optional[str] = None,
+        account: Optional[str] = None,
+        label: Optional[str] = None,
+        end_user_token: Optional[str] = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Iterator[GrantItem]:
+        """Every grant this agent can see, page by page."""
+        return self._native.grants(
+            provider_id, status, account, label, end_user_token, limit, offset
+        )
+
+    def close(self) -> None:
+        """Closes the client. Idempotent."""
+        self._native.close()
+
+    def __enter__(self) -> Agent:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()

@@ -1,0 +1,483 @@
+//! Frozen pyclasses over the core's typed results, converted without JSON or dict walks.
+//! Timestamps become timezone-aware `datetime` objects when read.
+
+use crate::error::{ResultExt, invalid, json_to_py};
+use grantline::{GrantItem, GrantPage, OffsetDateTime};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use serde_json::{Map, Value};
+
+static DATETIME: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+
+/// A UTC `datetime.datetime`.
+pub(crate) fn to_datetime(py: Python<'_>, t: &OffsetDateTime) -> PyResult<Py<PyAny>> {
+    let (cls, utc) = DATETIME.get_or_try_init(py, || -> PyResult<_> {
+        let m = py.import("datetime")?;
+        Ok((
+            m.getattr("datetime")?.unbind(),
+            m.getattr("timezone")?.getattr("utc")?.unbind(),
+        ))
+    })?;
+    let t = t.to_offset(time::UtcOffset::UTC);
+    cls.bind(py)
+        .call1((
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.microsecond(),
+            utc.bind(py),
+        ))
+        .map(Bound::unbind)
+}
+
+fn opt_datetime(py: Python<'_>, t: &Option<OffsetDateTime>) -> PyResult<Option<Py<PyAny>>> {
+    t.as_ref().map(|t| to_datetime(py, t)).transpose()
+}
+
+fn q(s: &Option<String>) -> String {
+    s.as_deref()
+        .map_or_else(|| "None".to_owned(), |s| format!("{s:?}"))
+}
+
+macro_rules! getters {
+    ($ty:ident { str: [$($s:ident),*], opt_str: [$($o:ident),*], time: [$($t:ident),*], opt_time: [$($ot:ident),*], copy: [$($c:ident),*], clone: [$($cl:ident),*] }) => {
+        #[pymethods]
+        impl $ty {
+            $( #[getter] fn $s(&self) -> &str { &self.0.$s } )*
+            $( #[getter] fn $o(&self) -> Option<&str> { self.0.$o.as_deref() } )*
+            $( #[getter] fn $t(&self, py: Python<'_>) -> PyResult<Py<PyAny>> { to_datetime(py, &self.0.$t) } )*
+            $( #[getter] fn $ot(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> { opt_datetime(py, &self.0.$ot) } )*
+            $( #[getter] fn $c(&self) -> _copy_ty!($c) { self.0.$c } )*
+            $( #[getter] fn $cl(&self) -> _clone_ty!($cl) { self.0.$cl.clone() } )*
+        }
+    };
+}
+macro_rules! _copy_ty {
+    (depth) => {
+        i64
+    };
+    (delegable) => {
+        bool
+    };
+    (scope_mismatch) => {
+        bool
+    };
+    (needs_reconnect) => {
+        bool
+    };
+    (success) => {
+        bool
+    };
+}
+macro_rules! _clone_ty {
+    (scope_constraint) => { Option<Vec<String>> };
+    (scopes) => { Vec<String> };
+    (delegated_agent_ids) => { Vec<String> };
+}
+
+/// A grant on a managed secret.
+#[pyclass(frozen, eq, module = "grantline._native")]
+#[derive(PartialEq)]
+pub struct ManagedSecretGrantItem(pub(crate) grantline::ManagedSecretGrantItem);
+
+getters!(ManagedSecretGrantItem {
+    str: [
+        grant_id,
+        managed_secret_id,
+        managed_secret_slug,
+        managed_secret_name,
+        status,
+        principal_type,
+        access_via
+    ],
+    opt_str: [
+        agent_id,
+        account_identifier,
+        label,
+        credential_id,
+        parent_grant_id,
+        credential_label
+    ],
+    time: [created_at],
+    opt_time: [expires_at, grant_expires_at, last_used_at, delegated_at],
+    copy: [depth, delegable],
+    clone: [scope_constraint]
+});
+
+#[pymethods]
+impl ManagedSecretGrantItem {
+    #[classattr]
+    #[allow(non_upper_case_globals)]
+    const __match_args__: (&'static str, &'static str, &'static str) =
+        ("grant_id", "managed_secret_slug", "label");
+
+    #[getter]
+    fn grant_kind(&self) -> &'static str {
+        "managed_secret"
+    }
+    #[getter]
+    fn grant_policy(&self) -> Option<GrantPolicy> {
+        self.0.grant_policy.clone().map(GrantPolicy)
+    }
+    #[getter]
+    fn credential_kind(&self) -> Option<&'static str> {
+        self.0.credential_kind.map(|k| match k {
+            grantline::CredentialKind::Developer => "developer",
+            grantline::CredentialKind::EndUser => "end_user",
+        })
+    }
+    fn __repr__(&self) -> String {
+        let g = &self.0;
+        format!(
+            "ManagedSecretGrantItem(grant_id={:?}, managed_secret_slug={:?}, principal_type={:?}, label={}, status={:?}, created_at={})",
+            g.grant_id,
+            g.managed_secret_slug,
+            g.principal_type,
+            q(&g.label),
+            g.status,
+            g.created_at
+        )
+    }
+}
+
+/// An OAuth grant.
+#[pyclass(frozen, eq, module = "grantline._native")]
+#[derive(PartialEq)]
+pub struct OAuthGrantItem(pub(crate) grantline::OAuthGrantItem);
+
+getters!(OAuthGrantItem {
+    str: [grant_id, provider_id, status, principal_type, access_via],
+    opt_str: [
+        account_identifier,
+        account_display_name,
+        api_base_url,
+        label,
+        credential_id,
+        parent_grant_id
+    ],
+    time: [created_at],
+    opt_time: [expires_at, grant_expires_at, last_used_at, delegated_at],
+    copy: [scope_mismatch, needs_reconnect, depth, delegable],
+    clone: [scopes, delegated_agent_ids, scope_constraint]
+});
+
+#[pymethods]
+impl OAuthGrantItem {
+    #[classattr]
+    #[allow(non_upper_case_globals)]
+    const __match_args__: (&'static str, &'static str, &'static str) =
+        ("grant_id", "provider_id", "label");
+
+    #[getter]
+    fn grant_kind(&self) -> &'static str {
+        "oauth"
+    }
+    #[getter]
+    fn grant_policy(&self) -> Option<GrantPolicy> {
+        self.0.grant_policy.clone().map(GrantPolicy)
+    }
+    fn __repr__(&self) -> String {
+        let g = &self.0;
+        format!(
+            "OAuthGrantItem(grant_id={:?}, provider_id={:?}, principal_type={:?}, label={}, status={:?}, created_at={})",
+            g.grant_id,
+            g.provider_id,
+            g.principal_type,
+            q(&g.label),
+            g.status,
+            g.created_at
+        )
+    }
+}
+
+/// A grant of a kind this version does not know, kept with its raw fields.
+#[pyclass(frozen, eq, module = "grantline._native")]
+#[derive(PartialEq)]
+pub struct UnknownGrantItem(pub(crate) grantline::UnknownGrantItem);
+
+#[pymethods]
+impl UnknownGrantItem {
+    #[classattr]
+    #[allow(non_upper_case_globals)]
+    const __match_args__: (&'static str, &'static str) = ("grant_kind", "grant_id");
+
+    #[getter]
+    fn grant_kind(&self) -> &str {
+        self.0.grant_kind.as_deref().unwrap_or("")
+    }
+    #[getter]
+    fn grant_id(&self) -> &str {
+        self.0
+            .fields
+            .get("grant_id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+    #[getter]
+    fn label(&self) -> Option<&str> {
+        self.0.fields.get("label").and_then(Value::as_str)
+    }
+    #[getter]
+    fn status(&self) -> Option<&str> {
+        self.0.fields.get("status").and_then(Value::as_str)
+    }
+    /// Every field as received.
+    #[getter]
+    fn fields(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        json_to_py(py, &Value::Object(self.0.fields.clone()))
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "UnknownGrantItem(grant_kind={:?}, grant_id={:?})",
+            self.grant_kind(),
+            self.grant_id()
+        )
+    }
+}
+
+/// One listed grant as its Python class.
+pub(crate) fn item_to_py(py: Python<'_>, item: GrantItem) -> PyResult<Py<PyAny>> {
+    Ok(match item {
+        GrantItem::ManagedSecret(g) => Py::new(py, ManagedSecretGrantItem(g))?.into_any(),
+        GrantItem::OAuth(g) => Py::new(py, OAuthGrantItem(g))?.into_any(),
+        GrantItem::Unknown(g) => Py::new(py, UnknownGrantItem(g))?.into_any(),
+    })
+}
+
+/// What `create_managed_secret_grant` returns.
+#[pyclass(frozen, eq, module = "grantline._native")]
+#[derive(PartialEq)]
+pub struct CreateGrantResult(pub(crate) grantline::CreateGrantResult);
+
+getters!(CreateGrantResult {
+    str: [grant_id, principal_type],
+    opt_str: [label, credential_id],
+    time: [created_at],
+    opt_time: [grant_expires_at],
+    copy: [],
+    clone: []
+});
+
+#[pymethods]
+impl CreateGrantResult {
+    fn __repr__(&self) -> String {
+        let g = &self.0;
+        format!(
+            "CreateGrantResult(grant_id={:?}, principal_type={:?}, label={}, created_at={})",
+            g.grant_id,
+            g.principal_type,
+            q(&g.label),
+            g.created_at
+        )
+    }
+}
+
+/// What `revoke_grant` returns.
+#[pyclass(frozen, eq, module = "grantline._native")]
+#[derive(PartialEq)]
+pub struct RevokeGrantResult(pub(crate) grantline::RevokeGrantResult);
+
+getters!(RevokeGrantResult {
+    str: [message, grant_id],
+    opt_str: [],
+    time: [revoked_at],
+    opt_time: [],
+    copy: [success],
+    clone: []
+});
+
+#[pymethods]
+impl RevokeGrantResult {
+    fn __repr__(&self) -> String {
+        format!(
+            "RevokeGrantResult(success={}, grant_id={:?}, revoked_at={})",
+            if self.0.success { "True" } else { "False" },
+            self.0.grant_id,
+            self.0.revoked_at
+        )
+    }
+}
+
+/// One page of `list_grants` (the official client's `UnifiedGrantListResult`).
+#[pyclass(frozen, module = "grantline._native", get_all)]
+pub struct GrantListResult {
+    grants: Py<PyList>,
+    total: u64,
+    limit: u32,
+    offset: u64,
+    has_more: bool,
+}
+
+impl GrantListResult {
+    pub(crate) fn new(py: Python<'_>, page: GrantPage) -> PyResult<Self> {
+        let grants = PyList::empty(py);
+        for item in page.grants {
+            grants.append(item_to_py(py, item)?)?;
+        }
+        Ok(GrantListResult {
+            grants: grants.unbind(),
+            total: page.total,
+            limit: page.limit,
+            offset: page.offset,
+            has_more: page.has_more,
+        })
+    }
+}
+
+#[pymethods]
+impl GrantListResult {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "GrantListResult(total={}, limit={}, offset={}, has_more={}, grants=<{} items>)",
+            self.total,
+            self.limit,
+            self.offset,
+            if self.has_more { "True" } else { "False" },
+            self.grants.bind(py).len()
+        )
+    }
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.grants.bind(py).len()
+    }
+}
+
+/// Bounds on a grant's lifetime; validated by the core when built.
+#[pyclass(frozen, eq, module = "grantline._native")]
+#[derive(PartialEq, Clone)]
+pub struct GrantPolicy(pub(crate) grantline::GrantPolicy);
+
+/// A Python value as JSON for the core's policy rules (type conversion only).
+fn policy_value(py: Python<'_>, key: &str, v: &Bound<'_, PyAny>) -> PyResult<Value> {
+    if v.is_none() {
+        Ok(Value::Null)
+    } else if v.is_instance_of::<PyBool>() {
+        Ok(Value::Bool(v.extract()?))
+    } else if v.is_instance_of::<PyInt>() {
+        match v.extract::<i64>() {
+            Ok(i) => Ok(i.into()),
+            Err(_) => Err(invalid(py, format!("grant_policy.{key} is out of range"))),
+        }
+    } else if v.is_instance_of::<PyFloat>() {
+        let f: f64 = v.extract()?;
+        Ok(serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)).and_then(|n| {
+            if n.is_null() {
+                Err(invalid(
+                    py,
+                    format!("grant_policy.{key} must be a finite number"),
+                ))
+            } else {
+                Ok(n)
+            }
+        })
+    } else if let Ok(s) = v.cast::<PyString>() {
+        Ok(Value::String(s.extract::<String>()?))
+    } else if v.hasattr("isoformat")? && v.hasattr("tzinfo")? {
+        Ok(Value::String(v.call_method0("isoformat")?.extract()?))
+    } else {
+        Err(invalid(
+            py,
+            format!(
+                "grant_policy.{key} has an unsupported type {}",
+                v.get_type().name()?
+            ),
+        ))
+    }
+}
+
+impl GrantPolicy {
+    /// `None`, a `GrantPolicy`, a dict, or an object with the policy attributes → core policy.
+    pub(crate) fn from_py(
+        py: Python<'_>,
+        obj: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<grantline::GrantPolicy>> {
+        if obj.is_none() {
+            return Ok(None);
+        }
+        if let Ok(p) = obj.cast::<GrantPolicy>() {
+            return Ok(Some(p.get().0.clone()));
+        }
+        let Ok(dict) = obj.cast::<PyDict>() else {
+            return Err(invalid(
+                py,
+                format!(
+                    "grant_policy must be a GrantPolicy, a dict or None, not {}",
+                    obj.get_type().name()?
+                ),
+            ));
+        };
+        let mut map = Map::new();
+        for (k, v) in dict.iter() {
+            let Ok(k) = k.cast::<PyString>() else {
+                return Err(invalid(py, "grant_policy keys must be strings"));
+            };
+            let k: String = k.extract()?;
+            let k = k.as_str();
+            map.insert(k.to_owned(), policy_value(py, k, &v)?);
+        }
+        grantline::GrantPolicy::from_json(&Value::Object(map))
+            .py_err(py)
+            .map(Some)
+    }
+}
+
+#[pymethods]
+impl GrantPolicy {
+    #[new]
+    #[pyo3(signature = (expires_at=None, max_ttl_seconds=None, default_ttl_seconds=None))]
+    fn new(
+        py: Python<'_>,
+        expires_at: Option<&Bound<'_, PyAny>>,
+        max_ttl_seconds: Option<&Bound<'_, PyAny>>,
+        default_ttl_seconds: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut map = Map::new();
+        for (k, v) in [
+            ("expires_at", expires_at),
+            ("max_ttl_seconds", max_ttl_seconds),
+            ("default_ttl_seconds", default_ttl_seconds),
+        ] {
+            if let Some(v) = v {
+                map.insert(k.to_owned(), policy_value(py, k, v)?);
+            }
+        }
+        grantline::GrantPolicy::from_json(&Value::Object(map))
+            .py_err(py)
+            .map(GrantPolicy)
+    }
+    #[getter]
+    fn expires_at(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        opt_datetime(py, &self.0.expires_at)
+    }
+    #[getter]
+    fn max_ttl_seconds(&self) -> Option<u64> {
+        self.0.max_ttl_seconds
+    }
+    #[getter]
+    fn default_ttl_seconds(&self) -> Option<u64> {
+        self.0.default_ttl_seconds
+    }
+    fn __repr__(&self) -> String {
+        let show = |v: Option<u64>| v.map_or_else(|| "None".to_owned(), |v| v.to_string());
+        format!(
+            "GrantPolicy(expires_at={}, max_ttl_seconds={}, default_ttl_seconds={})",
+            self.0
+                .expires_at
+                .map_or_else(|| "None".to_owned(), |t| t.to_string()),
+            show(self.0.max_ttl_seconds),
+            show(self.0.default_ttl_seconds)
+        )
+    }
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let cls = py.get_type::<GrantPolicy>();
+        let args = (
+            self.expires_at(py)?,
+            self.0.max_ttl_seconds,
+            self.0.default_ttl_seconds,
+        );
+        (cls, args).into_pyobject(py)
+    }
+}

@@ -1,0 +1,200 @@
+//! The async path's runtime and completion queue.
+//!
+//! One tokio runtime per process (one I/O worker), keyed by pid: a forked child builds its own
+//! and never touches (or drops) the one it inherited. Core futures run there; when one finishes,
+//! its outcome is queued and one byte is written to a socket pair that the asyncio event loop
+//! watches (`loop.add_reader`). The loop then drains the queue on its own thread, so no Rust
+//! thread ever calls into Python.
+
+use crate::error::{IntoPyErr, internal, panic_message};
+use crate::models::{CreateGrantResult, GrantListResult, RevokeGrantResult, item_to_py};
+use futures_util::FutureExt;
+use grantline::{Error, GrantItem, GrantPage};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+use std::future::Future;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+static RUNTIME: Mutex<Option<(u32, tokio::runtime::Runtime)>> = Mutex::new(None);
+
+/// This process's runtime (built on first use, and again in a forked child).
+pub(crate) fn handle() -> Result<tokio::runtime::Handle, Error> {
+    let mut slot = lock(&RUNTIME);
+    let pid = std::process::id();
+    if slot.as_ref().is_some_and(|(p, _)| *p != pid) {
+        // Inherited through fork(): its threads do not exist here and its epoll is the parent's.
+        std::mem::forget(slot.take());
+    }
+    if slot.is_none() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("grantline-io")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Network {
+                message: format!("cannot start the I/O runtime: {e}"),
+            })?;
+        *slot = Some((pid, runtime));
+    }
+    Ok(slot.as_ref().expect("set above").1.handle().clone())
+}
+
+/// A value of type `T` (a client with its connection pool) rebuilt in a forked child.
+pub(crate) struct ForkAware<T> {
+    make: Box<dyn Fn() -> Result<T, Error> + Send + Sync>,
+    current: Mutex<(u32, T)>,
+}
+
+impl<T: Clone> ForkAware<T> {
+    pub(crate) fn new(
+        make: impl Fn() -> Result<T, Error> + Send + Sync + 'static,
+    ) -> Result<Self, Error> {
+        let value = make()?;
+        Ok(ForkAware {
+            make: Box::new(make),
+            current: Mutex::new((std::process::id(), value)),
+        })
+    }
+
+    pub(crate) fn get(&self) -> Result<T, Error> {
+        let mut current = lock(&self.current);
+        let pid = std::process::id();
+        if current.0 != pid {
+            let fresh = (self.make)()?;
+            // The inherited pool's sockets and tasks belong to the parent: never drop them here.
+            std::mem::forget(std::mem::replace(&mut *current, (pid, fresh)));
+        }
+        Ok(current.1.clone())
+    }
+}
+
+/// What a finished async call produced.
+pub(crate) enum Output {
+    Create(grantline::CreateGrantResult),
+    Page(GrantPage),
+    Revoke(grantline::RevokeGrantResult),
+    Items(Vec<GrantItem>),
+}
+
+enum Outcome {
+    Done(Result<Output, Error>),
+    Panicked(String),
+}
+
+struct Shared {
+    queue: Mutex<Vec<(u64, Outcome)>>,
+    writer: UnixStream,
+}
+
+/// One event loop's completion queue; `fileno()` becomes readable when outcomes are waiting.
+#[pyclass(frozen, module = "grantline._native")]
+pub struct Completions {
+    shared: Arc<Shared>,
+    reader: UnixStream,
+    next: AtomicU64,
+}
+
+impl Completions {
+    /// Runs `call` on the runtime; its outcome is delivered through this queue under the token.
+    pub(crate) fn submit<F>(&self, py: Python<'_>, call: F) -> PyResult<u64>
+    where
+        F: Future<Output = Result<Output, Error>> + Send + 'static,
+    {
+        let handle = handle().map_err(|e| e.into_py_err(py))?;
+        let token = self.next.fetch_add(1, Ordering::Relaxed);
+        let shared = self.shared.clone();
+        handle.spawn(async move {
+            let outcome = match AssertUnwindSafe(call).catch_unwind().await {
+                Ok(result) => Outcome::Done(result),
+                Err(payload) => Outcome::Panicked(panic_message(&*payload)),
+            };
+            lock(&shared.queue).push((token, outcome));
+            // A full socket already wakes the reader; nothing else can go wrong worth reporting.
+            let _ = (&shared.writer).write(&[1]);
+        });
+        Ok(token)
+    }
+}
+
+#[pymethods]
+impl Completions {
+    #[new]
+    fn new() -> PyResult<Self> {
+        let (reader, writer) = UnixStream::pair()?;
+        reader.set_nonblocking(true)?;
+        writer.set_nonblocking(true)?;
+        Ok(Completions {
+            shared: Arc::new(Shared {
+                queue: Mutex::new(Vec::new()),
+                writer,
+            }),
+            reader,
+            next: AtomicU64::new(1),
+        })
+    }
+
+    /// The file descriptor to watch for readability.
+    fn fileno(&self) -> i32 {
+        self.reader.as_raw_fd()
+    }
+
+    /// Every finished call as `(token, ok, value_or_exception)`.
+    fn drain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let mut buf = [0u8; 256];
+        loop {
+            match (&self.reader).read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) if n < buf.len() => break,
+                Ok(_) => continue,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        let done = std::mem::take(&mut *lock(&self.shared.queue));
+        let out = PyList::empty(py);
+        for (token, outcome) in done {
+            let (ok, value): (bool, Py<PyAny>) = match outcome {
+                Outcome::Done(Ok(output)) => match output_to_py(py, output) {
+                    Ok(v) => (true, v),
+                    Err(e) => (false, e.into_value(py).into_any()),
+                },
+                Outcome::Done(Err(e)) => (false, e.into_py_err(py).into_value(py).into_any()),
+                Outcome::Panicked(msg) => (false, internal(py, &msg).into_value(py).into_any()),
+            };
+            out.append(PyTuple::new(
+                py,
+                [
+                    token.into_pyobject(py)?.into_any(),
+                    ok.into_pyobject(py)?.to_owned().into_any(),
+                    value.into_bound(py),
+                ],
+            )?)?;
+        }
+        crate::logging::flush_pending(py)?;
+        Ok(out)
+    }
+}
+
+fn output_to_py(py: Python<'_>, output: Output) -> PyResult<Py<PyAny>> {
+    Ok(match output {
+        Output::Create(r) => Py::new(py, CreateGrantResult(r))?.into_any(),
+        Output::Revoke(r) => Py::new(py, RevokeGrantResult(r))?.into_any(),
+        Output::Page(p) => Py::new(py, GrantListResult::new(py, p)?)?.into_any(),
+        Output::Items(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(item_to_py(py, item)?)?;
+            }
+            list.into_any().unbind()
+        }
+    })
+}

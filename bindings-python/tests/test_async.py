@@ -1,0 +1,267 @@
+"""The async API against a real grantline-server: every method, principal, error class."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import pickle
+import time
+import uuid
+
+import pytest
+
+import grantline
+from grantline import (
+    AgentPrincipal,
+    App,
+    Agent,
+    GroupPrincipal,
+    ManagedSecretGrantItem,
+    OAuthGrantItem,
+    SystemPrincipal,
+    UserPrincipal,
+)
+
+from conftest import Server
+
+
+def label() -> str:
+    return f"l-{uuid.uuid4().hex[:10]}"
+
+
+async def test_create_every_principal_list_and_revoke(server: Server) -> None:
+    async with App(server.app_key) as app:
+        made = []
+        for principal in [
+            UserPrincipal(user_token=server.user_token, label=label()),
+            GroupPrincipal(external_group_id=server.group_id, idp_id=server.idp_id, label=label()),
+            SystemPrincipal(label=label()),
+            SystemPrincipal(),
+        ]:
+            g = await app.create_managed_secret_grant(server.ms_id, principal=principal)
+            assert g.principal_type == principal.type
+            assert g.created_at.tzinfo is not None
+            made.append(g)
+        agent = app.get_agent(server.agent_id)
+        g = await agent.create_managed_secret_grant(
+            server.ms_id, principal=AgentPrincipal(label=label()), grant_policy={"max_ttl_seconds": 3600}
+        )
+        assert g.principal_type == "agent"
+        made.append(g)
+        page = await app.list_grants(limit=1000)
+        ids = {i.grant_id for i in page.grants}
+        assert {m.grant_id for m in made} <= ids
+        assert page.total >= len(made)
+        for item in page.grants:
+            assert item.grant_kind in ("managed_secret", "oauth")
+            assert item.created_at.tzinfo is not None
+        r = await app.revoke_grant(made[0].grant_id, reason="test")
+        assert r.success and r.grant_id == made[0].grant_id
+        assert r.revoked_at.tzinfo is not None
+        listed = await app.list_grants(status="revoked", limit=1000)
+        assert made[0].grant_id in {i.grant_id for i in listed.grants}
+
+
+async def test_agent_key_issues_for_itself_and_sees_own(server: Server) -> None:
+    agent = Agent(server.agent_key)
+    lab = label()
+    g = await agent.create_managed_secret_grant(server.ms_id, principal=AgentPrincipal(label=lab))
+    page = await agent.list_grants(label=lab)
+    assert [i.grant_id for i in page.grants] == [g.grant_id]
+    assert all(i.principal_type == "agent" for i in (await agent.list_grants()).grants)
+    with pytest.raises(grantline.InvalidArgumentError):
+        await agent.create_managed_secret_grant(
+            server.ms_id, principal=SystemPrincipal(label="x")  # type: ignore[arg-type]
+        )
+    items = [i async for i in agent.iter_grants(limit=2)]
+    assert g.grant_id in {i.grant_id for i in items}
+    await agent.close()
+
+
+async def test_policy_and_timestamps(server: Server) -> None:
+    app = App(server.app_key)
+    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)
+    policy = grantline.GrantPolicy(expires_at=expires, max_ttl_seconds=86400, default_ttl_seconds=60)
+    g = await app.create_managed_secret_grant(server.ms_id, principal=SystemPrincipal(label=label()),
+                                              grant_policy=policy)
+    assert g.grant_expires_at is not None and g.grant_expires_at <= expires + dt.timedelta(seconds=1)
+    page = await app.list_grants(label=g.label)
+    item = page.grants[0]
+    assert isinstance(item, ManagedSecretGrantItem)
+    assert item.grant_policy is not None and item.grant_policy.max_ttl_seconds == 86400
+    assert item.managed_secret_slug == server.ms_slug
+
+
+async def test_pagination_iter_grants(server: Server) -> None:
+    app = App(server.app_key)
+    ms = server.new_secret(f"pag-{uuid.uuid4().hex[:6]}")
+    made = [
+        (await app.create_managed_secret_grant(ms, principal=SystemPrincipal(label=f"p{i}"))).grant_id
+        for i in range(7)
+    ]
+    slug = (await app.list_grants(limit=1000)).grants
+    slug_of = {i.grant_id: i for i in slug}
+    s = slug_of[made[0]]
+    assert isinstance(s, ManagedSecretGrantItem)
+    page = await app.list_grants(provider_id=s.managed_secret_slug, limit=3)
+    assert page.total == 7 and len(page.grants) == 3 and page.has_more
+    page3 = await app.list_grants(provider_id=s.managed_secret_slug, limit=3, offset=6)
+    assert len(page3.grants) == 1 and not page3.has_more
+    seen = [i.grant_id async for i in app.iter_grants(provider_id=s.managed_secret_slug, limit=3)]
+    assert sorted(seen) == sorted(made)
+    assert seen == [g for g in seen]  # ordered, no duplicates
+    assert len(set(seen)) == 7
+
+
+async def test_oauth_items_match_and_repr(server: Server) -> None:
+    app = App(server.app_key)
+    lab = label()
+    server.admin("POST", f"/admin/apps/{server.app_id}/oauth-grants",
+                 {"provider_id": "google", "principal": {"type": "system"}, "label": lab,
+                  "scopes": ["email"]})
+    page = await app.list_grants(label=lab)
+    (item,) = page.grants
+    assert isinstance(item, OAuthGrantItem)
+    assert item.grant_kind == "oauth" and item.scopes == ["email"]
+    match item:
+        case OAuthGrantItem(grant_id=gid, provider_id="google"):
+            assert gid == item.grant_id
+        case _:
+            raise AssertionError("no match")
+    again = (await app.list_grants(label=lab)).grants[0]
+    assert again == item
+    assert "OAuthGrantItem(" in repr(item)
+    with pytest.raises(AttributeError):
+        item.label = "x"  # type: ignore[misc]
+
+
+async def test_user_token_getter_scopes_listing(server: Server) -> None:
+    lab = label()
+    admin_app = App(server.app_key)
+    await admin_app.create_managed_secret_grant(
+        server.ms_id, principal=UserPrincipal(user_token=server.user_token, label=lab))
+    other = server.user_token_for(f"other-{uuid.uuid4().hex[:6]}")
+
+    async def getter() -> str:
+        return other
+
+    app = App(server.app_key, user_token_getter=getter)
+    assert (await app.list_grants(label=lab)).total == 0
+    assert (await app.list_grants(label=lab, end_user_token=server.user_token)).total == 1
+    app2 = App(server.app_key, user_token_getter=lambda: server.user_token)
+    assert (await app2.list_grants(label=lab)).total == 1
+
+    def broken() -> str:
+        raise RuntimeError("boom")
+
+    with pytest.raises(grantline.GrantlineError, match="user_token_getter failed"):
+        await App(server.app_key, user_token_getter=broken).list_grants()
+
+
+async def test_gather_200_overlaps(server: Server) -> None:
+    app = App(server.app_key)
+    server.fault("/sdk/grants/list", 0, 200, delay_ms=200)
+    t0 = time.perf_counter()
+    pages = await asyncio.gather(*[app.list_grants(limit=1) for _ in range(200)])
+    elapsed = time.perf_counter() - t0
+    server.clear_faults()
+    assert len(pages) == 200 and all(p.limit == 1 for p in pages)
+    assert elapsed < 200 * 0.2 / 4, elapsed  # far from sequential
+
+
+def test_works_under_several_loops(server: Server) -> None:
+    app = App(server.app_key)
+    for _ in range(3):
+        page = asyncio.run(app.list_grants(limit=1))
+        assert page.limit == 1
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(app.list_grants(limit=2)).limit == 2
+    finally:
+        loop.close()
+
+
+# ------------------------------------------------------------------ errors
+
+
+async def test_error_classes(server: Server) -> None:
+    app = App(server.app_key, max_retries=0)
+    lab = label()
+    await app.create_managed_secret_grant(server.ms_id, principal=SystemPrincipal(label=lab))
+    with pytest.raises(grantline.SiblingLabelConflictError) as e1:
+        await app.create_managed_secret_grant(server.ms_id, principal=SystemPrincipal(label=lab))
+    assert e1.value.status == 409 and e1.value.code == "sibling_label_conflict"
+    assert isinstance(e1.value, grantline.ConflictError) and isinstance(e1.value, grantline.ApiError)
+
+    two = server.new_secret(f"two-{uuid.uuid4().hex[:6]}", credentials=2)
+    with pytest.raises(grantline.CredentialIdRequiredError) as e2:
+        await app.create_managed_secret_grant(two, principal=SystemPrincipal(label=label()))
+    assert len(e2.value.credentials) == 2
+    cred = e2.value.credentials[0].credential_id
+    ok = await app.create_managed_secret_grant(two, principal=SystemPrincipal(label=label()),
+                                               credential_id=cred)
+    assert ok.credential_id == cred
+
+    with pytest.raises(grantline.GrantNotFoundError) as e3:
+        await app.revoke_grant(str(uuid.uuid4()))
+    assert e3.value.status == 404
+    await app.revoke_grant(ok.grant_id)
+    with pytest.raises(grantline.GrantRevokedError):
+        await app.revoke_grant(ok.grant_id)
+
+    with pytest.raises(grantline.ReAuthRequiredError):
+        await app.create_managed_secret_grant(
+            server.ms_id, principal=UserPrincipal(user_token="not.a.jwt", label=label()))
+    with pytest.raises(grantline.UnprocessableEntityError):
+        await app.create_managed_secret_grant(server.ms_id, principal=AgentPrincipal(label="x"))
+    with pytest.raises(grantline.AuthenticationError):
+        await App("alter_rk_abcdefghijklmnopqrstuv_iwpykn").list_grants()
+    with pytest.raises(grantline.AgentNotFoundError):
+        await app.get_agent(str(uuid.uuid4())).list_grants()
+
+
+async def test_server_rate_limit_timeout_network_validation(server: Server) -> None:
+    app = App(server.app_key, max_retries=0)
+    server.fault("/sdk/grants/list", 503, 1, retry_after="7")
+    with pytest.raises(grantline.ServerError) as e:
+        await app.list_grants()
+    assert e.value.retry_after == 7 and e.value.status == 503
+    server.fault("/sdk/grants/list", 429, 1, retry_after="3")
+    with pytest.raises(grantline.RateLimitError) as r:
+        await app.list_grants()
+    assert r.value.retry_after == 3
+    # retries are core behaviour: one 503 then success
+    server.fault("/sdk/grants/list", 503, 1, retry_after="0")
+    assert (await App(server.app_key, max_retries=2).list_grants(limit=1)).limit == 1
+    server.fault("/sdk/grants/list", 0, 1, delay_ms=1500)
+    with pytest.raises(grantline.RequestTimeoutError):
+        await App(server.app_key, timeout=0.3, max_retries=0).list_grants()
+    server.clear_faults()
+    server.fault("/sdk/grants/list", 200, 1, body="<html>oops</html>")
+    with pytest.raises(grantline.ResponseValidationError):
+        await app.list_grants()
+    server.clear_faults()
+    with pytest.raises(grantline.NetworkError):
+        await App(server.app_key, base_url="http://127.0.0.1:9", max_retries=0).list_grants()
+
+
+def test_errors_pickle() -> None:
+    err = grantline.SiblingLabelConflictError(
+        "taken", status=409, code="sibling_label_conflict", request_id="r1",
+        details={"a": 1}, label="ops", credentials=[("c1", "l1")])
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is grantline.SiblingLabelConflictError
+    assert (back.status, back.code, back.request_id, back.details, back.label) == (
+        409, "sibling_label_conflict", "r1", {"a": 1}, "ops")
+    assert back.credentials[0].credential_id == "c1"
+    assert isinstance(grantline.InvalidArgumentError("x"), ValueError)
+
+
+async def test_panic_becomes_grantline_error() -> None:
+    from grantline import _native
+    from grantline._client import _submit
+
+    with pytest.raises(grantline.GrantlineError, match="panic"):
+        _native._panic_for_test()
+    with pytest.raises(grantline.GrantlineError, match="panic"):
+        await _submit(lambda c: _native._panic_for_test(c))
