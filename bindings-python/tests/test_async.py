@@ -11,18 +11,17 @@ import uuid
 import pytest
 
 import grantline
+from conftest import Server
 from grantline import (
+    Agent,
     AgentPrincipal,
     App,
-    Agent,
     GroupPrincipal,
     ManagedSecretGrantItem,
     OAuthGrantItem,
     SystemPrincipal,
     UserPrincipal,
 )
-
-from conftest import Server
 
 
 def label() -> str:

@@ -20,6 +20,8 @@ from . import _native
 from ._errors import GrantlineError, InvalidArgumentError
 from ._native import (
     AgentPrincipal,
+    AsyncAgent,
+    AsyncGrantStream,
     CreateGrantResult,
     GrantListResult,
     GrantPolicy,
@@ -113,7 +115,7 @@ async def _submit(start: Callable[..., int], *args: Any) -> Any:
         d.pending.pop(token, None)
 
 
-async def _iterate(stream: _native.AsyncGrantStream) -> AsyncIterator[GrantItem]:
+async def _iterate(stream: AsyncGrantStream) -> AsyncIterator[GrantItem]:
     while True:
         batch: list[GrantItem] = await _submit(stream.next_batch)
         if not batch:
@@ -244,7 +246,7 @@ class App:
 class Agent:
     """The workload client (async): an agent lists its grants and issues grants for itself."""
 
-    _native: _native.AsyncAgent
+    _native: AsyncAgent
 
     def __init__(
         self,
@@ -261,7 +263,7 @@ class Agent:
         self._native = _native.AsyncAgent(api_key, base_url, timeout, max_retries, caller)
 
     @classmethod
-    def _wrap(cls, native: _native.AsyncAgent) -> Agent:
+    def _wrap(cls, native: AsyncAgent) -> Agent:
         agent = cls.__new__(cls)
         agent._native = native
         return agent

@@ -1,7 +1,6 @@
 # Type stubs for the PyO3 module grantline._native (checked against the module by
 # scripts/check_stubs.py, so they cannot drift).
 import datetime
-from collections.abc import Iterator
 from typing import Any, ClassVar, Optional, Union, final
 
 __version__: str

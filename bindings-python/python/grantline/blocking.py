@@ -12,10 +12,23 @@ from types import TracebackType
 from typing import Any, Optional, Union
 
 from . import _native
-from ._client import CallerType, GrantItem, PolicyInput, Principal, UserTokenGetter
-from ._client import _caller_type, _check_getter
+from ._client import (
+    CallerType,
+    GrantItem,
+    PolicyInput,
+    Principal,
+    UserTokenGetter,
+    _caller_type,
+    _check_getter,
+)
 from ._errors import GrantlineError
-from ._native import AgentPrincipal, CreateGrantResult, GrantListResult, RevokeGrantResult
+from ._native import (
+    AgentPrincipal,
+    BlockingAgent,
+    CreateGrantResult,
+    GrantListResult,
+    RevokeGrantResult,
+)
 
 __all__ = ["Agent", "App"]
 
@@ -151,7 +164,7 @@ class App:
 class Agent:
     """The blocking workload client."""
 
-    _native: _native.BlockingAgent
+    _native: BlockingAgent
 
     def __init__(
         self,
@@ -168,7 +181,7 @@ class Agent:
         self._native = _native.BlockingAgent(api_key, base_url, timeout, max_retries, caller)
 
     @classmethod
-    def _wrap(cls, native: _native.BlockingAgent) -> Agent:
+    def _wrap(cls, native: BlockingAgent) -> Agent:
         agent = cls.__new__(cls)
         agent._native = native
         return agent

@@ -1,0 +1,129 @@
+"""grantline vs alter-sdk 0.29.0, side by side against the same grantline-server.
+
+Reports import time, the client process's own CPU per call (time.process_time: every thread of
+the client process, not wall time) for list_grants(limit=100) and create_managed_secret_grant,
+and calls per second sequentially and with 64 calls in flight. Usage: scripts/bench.sh
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any
+
+CLIENTS = ["grantline", "alter_sdk"]
+
+
+def import_time(module: str, rounds: int = 7) -> float:
+    code = f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
+    runs = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True).stdout)
+        for _ in range(rounds)
+    ]
+    return statistics.median(runs)
+
+
+async def worker(module: str, info: dict[str, Any], n: int) -> dict[str, float]:
+    mod = __import__(module)
+    app = mod.App(info["app_key"])
+    ms = info["managed_secret_id"]
+    await app.list_grants(limit=100)  # warm the connection
+
+    async def create() -> None:
+        await app.create_managed_secret_grant(
+            ms, principal=mod.SystemPrincipal(label="b-" + uuid.uuid4().hex))
+
+    async def list100() -> None:
+        page = await app.list_grants(limit=100)
+        assert len(page.grants) == 100
+
+    out: dict[str, float] = {}
+    for name, call in [("list100", list100), ("create", create)]:
+        cpu, rate = [], []
+        for _ in range(3):
+            c0, w0 = time.process_time(), time.perf_counter()
+            for _ in range(n):
+                await call()
+            cpu.append((time.process_time() - c0) / n)
+            rate.append(n / (time.perf_counter() - w0))
+        out[f"{name}_cpu_ms"] = statistics.median(cpu) * 1000
+        out[f"{name}_seq_per_s"] = statistics.median(rate)
+        sem = asyncio.Semaphore(64)
+
+        async def bounded(call: Any = call) -> None:
+            async with sem:
+                await call()
+
+        w0 = time.perf_counter()
+        await asyncio.gather(*[bounded() for _ in range(n * 4)])
+        out[f"{name}_c64_per_s"] = n * 4 / (time.perf_counter() - w0)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server-bin", required=True)
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--info", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(asyncio.run(worker(args.worker, json.loads(args.info), args.calls))))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.Popen(
+            [args.server_bin, "dev", "--listen", "127.0.0.1:0", "--database",
+             f"sqlite://{tmp}/db.sqlite", "--exit-on-stdin-close"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            assert proc.stdout is not None
+            info = json.loads(proc.stdout.readline())
+            env = dict(os.environ, ALTER_BASE_URL=info["base_url"])
+            os.environ["ALTER_BASE_URL"] = info["base_url"]
+            import grantline.blocking as gb
+
+            seed = gb.App(info["app_key"])
+            for i in range(120):
+                seed.create_managed_secret_grant(
+                    info["managed_secret_id"], principal=__import__("grantline").SystemPrincipal(
+                        label=f"seed-{i}"))
+            results: dict[str, dict[str, float]] = {}
+            for module in CLIENTS:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--server-bin", args.server_bin, "--calls",
+                     str(args.calls), "--worker", module, "--info", json.dumps(info)],
+                    env=env, capture_output=True, text=True, check=True)
+                results[module] = json.loads(out.stdout.strip().splitlines()[-1])
+                results[module]["import_ms"] = import_time(module) * 1000
+        finally:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait(timeout=10)
+    g, a = results["grantline"], results["alter_sdk"]
+    rows = [
+        ("import time (ms)", "import_ms", True),
+        ("list_grants(limit=100): client CPU per call (ms)", "list100_cpu_ms", True),
+        ("create_managed_secret_grant: client CPU per call (ms)", "create_cpu_ms", True),
+        ("list_grants(limit=100): calls/s, sequential", "list100_seq_per_s", False),
+        ("list_grants(limit=100): calls/s, 64 in flight", "list100_c64_per_s", False),
+        ("create: calls/s, sequential", "create_seq_per_s", False),
+        ("create: calls/s, 64 in flight", "create_c64_per_s", False),
+    ]
+    print("| measure | grantline | alter-sdk 0.29.0 | ratio |")
+    print("|---|---:|---:|---:|")
+    for title, key, lower_better in rows:
+        ratio = a[key] / g[key] if lower_better else g[key] / a[key]
+        print(f"| {title} | {g[key]:.3f} | {a[key]:.3f} | {ratio:.1f}× |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""grantline quickstart: issue grants to a user, a group, the system and an agent, list, revoke.
+
+Reads ALTER_BASE_URL, ALTER_APP_KEY, ALTER_AGENT_KEY, ALTER_AGENT_ID, ALTER_USER_TOKEN,
+ALTER_IDP_ID, ALTER_GROUP_ID and ALTER_MANAGED_SECRET_ID (`grantline-server dev` prints them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+from grantline import (
+    Agent,
+    AgentPrincipal,
+    App,
+    GroupPrincipal,
+    ManagedSecretGrantItem,
+    OAuthGrantItem,
+    SystemPrincipal,
+    UserPrincipal,
+    blocking,
+)
+
+
+async def main() -> None:
+    env = os.environ
+    secret = env["ALTER_MANAGED_SECRET_ID"]
+    run = uuid.uuid4().hex[:6]
+    async with App(env["ALTER_APP_KEY"]) as app:
+        user = await app.create_managed_secret_grant(
+            secret,
+            principal=UserPrincipal(user_token=env["ALTER_USER_TOKEN"], label=f"user-{run}"),
+            grant_policy={"max_ttl_seconds": 3600},
+        )
+        print(f"granted to the user:   {user.grant_id}")
+        group = await app.create_managed_secret_grant(
+            secret,
+            principal=GroupPrincipal(
+                external_group_id=env["ALTER_GROUP_ID"], idp_id=env["ALTER_IDP_ID"],
+                label=f"group-{run}",
+            ),
+        )
+        print(f"granted to the group:  {group.grant_id}")
+        system = await app.create_managed_secret_grant(
+            secret, principal=SystemPrincipal(label=f"system-{run}")
+        )
+        print(f"granted to the system: {system.grant_id}")
+
+        agent = app.get_agent(env["ALTER_AGENT_ID"])
+        own = await agent.create_managed_secret_grant(
+            secret, principal=AgentPrincipal(label=f"agent-{run}")
+        )
+        print(f"the agent granted itself: {own.grant_id}")
+        async with Agent(env["ALTER_AGENT_KEY"]) as by_key:
+            mine = await by_key.list_grants()
+            print(f"the agent (own key) sees {mine.total} grant(s)")
+
+        page = await app.list_grants(limit=10)
+        print(f"{page.total} grant(s); the newest:")
+        for item in page.grants:
+            match item:
+                case ManagedSecretGrantItem(grant_id, slug, label):
+                    print(f"  managed_secret {grant_id} on {slug} [{item.principal_type}] {label}")
+                case OAuthGrantItem(grant_id, provider, label):
+                    print(f"  oauth          {grant_id} via {provider} {label}")
+                case _:
+                    print(f"  {item.grant_kind} {item.grant_id}")
+
+        revoked = await app.revoke_grant(system.grant_id, reason="quickstart")
+        print(f"revoked {revoked.grant_id} at {revoked.revoked_at.isoformat()}")
+
+    # The same calls without await, e.g. in Flask, Django or Celery:
+    with blocking.App(env["ALTER_APP_KEY"]) as sync_app:
+        active = sync_app.list_grants(status="active", limit=1)
+        print(f"blocking client: {active.total} active grant(s)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

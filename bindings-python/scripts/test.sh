@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The Python package's whole check, from nothing: build + install with pip (maturin as the
+# PEP 517 backend), stub drift check, ruff, mypy --strict (package + examples), pytest against a
+# real grantline-server. Exits non-zero on any failure.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")/.." && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+VENV="${GRANTLINE_PY_VENV:-$HERE/.venv}"
+PY="${PYTHON:-python3}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q "maturin>=1.8,<2" pytest pytest-asyncio pytest-timeout mypy ruff "alter-sdk==0.29.0"
+echo "== pip install ./bindings-python"
+"$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$HERE"
+
+cd "$HERE"
+echo "== stub drift"
+"$VENV/bin/python" scripts/check_stubs.py
+echo "== ruff"
+"$VENV/bin/ruff" check python tests examples bench scripts
+echo "== mypy --strict"
+"$VENV/bin/mypy" --strict python/grantline examples
+echo "== pytest"
+if [ -z "${GRANTLINE_SERVER_BIN:-}" ]; then
+  (cd "$ROOT" && cargo build -q -p grantline-server)
+  export GRANTLINE_SERVER_BIN="$CARGO_TARGET_DIR/debug/grantline-server"
+fi
+# Run from tests/ against the installed wheel (not the source tree).
+cd "$HERE/tests"
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider -c "$HERE/pyproject.toml" --rootdir "$HERE/tests" .

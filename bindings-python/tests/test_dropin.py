@@ -1,0 +1,73 @@
+"""Code written for alter_sdk 0.29 runs unchanged with only the import switched to grantline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import Server
+
+SCRIPT = textwrap.dedent(
+    """
+    import asyncio, os, uuid
+    from {module} import App, SystemPrincipal, UserPrincipal, GroupPrincipal
+    from {module} import SiblingLabelConflictError, GrantNotFoundError
+
+    async def main():
+        label = "dropin-" + uuid.uuid4().hex[:8]
+        async with App(api_key=os.environ["KEY"]) as app:
+            g = await app.create_managed_secret_grant(
+                os.environ["MS"],
+                principal=SystemPrincipal(label=label),
+                grant_policy={{"max_ttl_seconds": 3600}},
+            )
+            u = await app.create_managed_secret_grant(
+                os.environ["MS"],
+                principal=UserPrincipal(user_token=os.environ["TOKEN"], label=label),
+            )
+            grp = await app.create_managed_secret_grant(
+                os.environ["MS"],
+                principal=GroupPrincipal(external_group_id="eng", idp_id=os.environ["IDP"], label=label),
+            )
+            try:
+                await app.create_managed_secret_grant(
+                    os.environ["MS"], principal=SystemPrincipal(label=label))
+            except SiblingLabelConflictError:
+                print("conflict")
+            page = await app.list_grants(label=label, limit=10)
+            kinds = sorted(i.principal_type for i in page.grants)
+            print(page.total, kinds, [i.grant_kind for i in page.grants][0])
+            r = await app.revoke_grant(g.grant_id, reason="done")
+            print(r.success, r.grant_id == g.grant_id)
+            try:
+                await app.revoke_grant(str(uuid.uuid4()))
+            except GrantNotFoundError:
+                print("not found")
+            agent = app.get_agent(os.environ["AGENT"])
+            print((await agent.list_grants(limit=5)).limit)
+            await agent.close()
+
+    asyncio.run(main())
+    """
+)
+
+
+@pytest.mark.parametrize("module", ["alter_sdk", "grantline"])
+def test_same_code_both_clients(server: Server, module: str) -> None:
+    pytest.importorskip(module)
+    env = dict(os.environ, KEY=server.app_key, MS=server.ms_id, TOKEN=server.user_token,
+               IDP=server.idp_id, AGENT=server.agent_id, ALTER_BASE_URL=server.base_url)
+    out = subprocess.run([sys.executable, "-c", SCRIPT.format(module=module)], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:5] == [
+        "conflict",
+        "3 ['group', 'system', 'user'] managed_secret",
+        "True True",
+        "not found",
+        "5",
+    ], out.stdout
