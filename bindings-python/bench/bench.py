@@ -59,7 +59,7 @@ async def worker(module: str, info: dict[str, Any], n: int) -> dict[str, float]:
         out[f"{name}_seq_per_s"] = statistics.median(rate)
         sem = asyncio.Semaphore(64)
 
-        async def bounded(call: Any = call) -> None:
+        async def bounded(call: Any = call, sem: asyncio.Semaphore = sem) -> None:
             async with sem:
                 await call()
 
