@@ -7,14 +7,12 @@ drained and their asyncio futures resolved on the loop's own thread.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import os
 import weakref
 from collections.abc import AsyncIterator, Awaitable
 from enum import Enum
 from types import TracebackType
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from . import _native
 from ._errors import GrantlineError, InvalidArgumentError
@@ -33,6 +31,9 @@ from ._native import (
     UnknownGrantItem,
     UserPrincipal,
 )
+
+if TYPE_CHECKING:  # asyncio is imported on first use: it costs more than all of grantline
+    import asyncio
 
 Principal = Union[UserPrincipal, GroupPrincipal, SystemPrincipal, AgentPrincipal]
 GrantItem = Union[ManagedSecretGrantItem, OAuthGrantItem, UnknownGrantItem]
@@ -57,6 +58,8 @@ def _check_getter(getter: object) -> None:
 
 
 async def _resolve_token(getter: UserTokenGetter) -> str:
+    import inspect
+
     try:
         value = getter()
         if inspect.isawaitable(value):
@@ -96,6 +99,8 @@ if hasattr(os, "register_at_fork"):
 
 
 def _dispatcher() -> _Dispatcher:
+    import asyncio
+
     loop = asyncio.get_running_loop()
     d = _dispatchers.get(loop)
     if d is None:

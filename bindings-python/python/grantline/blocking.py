@@ -6,7 +6,6 @@ calling thread drives its calls on its own runtime and connection pool (grantlin
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Optional, Union
@@ -34,6 +33,8 @@ __all__ = ["Agent", "App"]
 
 
 def _resolve_token(getter: UserTokenGetter) -> str:
+    import inspect
+
     try:
         value = getter()
         if inspect.isawaitable(value):
