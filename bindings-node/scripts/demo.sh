@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The TypeScript quickstart (examples/quickstart.ts), compiled with tsc and run with node.
+# Expects the ALTER_* variables of a running `grantline-server dev` (the lead's scripts/demo.sh
+# exports them); builds the package first when it is not built yet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export npm_config_loglevel=error
+[ -d node_modules ] || npm ci --no-audit --no-fund
+if [ ! -f dist/index.js ] || ! ls native/*.node >/dev/null 2>&1; then
+  npm run build >/dev/null
+fi
+rm -rf examples/dist
+npx tsc --strict --target ES2022 --module node16 --moduleResolution node16 --types node \
+  --rootDir examples --outDir examples/dist examples/quickstart.ts
+node examples/dist/quickstart.js
