@@ -288,3 +288,82 @@ pub(crate) fn revoke_args(json: &str) -> Result<(String, Option<String>), Error>
         opt_str(&options, "reason", "")?,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid_message(r: Result<impl Sized, Error>) -> String {
+        match r {
+            Err(Error::InvalidArgument { message }) => message,
+            Err(other) => panic!("expected InvalidArgument, got {other:?}"),
+            Ok(_) => panic!("expected an error"),
+        }
+    }
+
+    #[test]
+    fn principals_convert_and_check_types() {
+        let p = principal(Some(
+            &serde_json::json!({"type": "user", "userToken": "t", "label": "l"}),
+        ));
+        assert_eq!(p.unwrap().kind(), "user");
+        let p = principal(Some(&serde_json::json!({"type": "system"}))).unwrap();
+        assert_eq!(p.label(), None);
+        let msg = invalid_message(principal(Some(
+            &serde_json::json!({"type": "user", "userToken": 5, "label": "l"}),
+        )));
+        assert!(
+            msg.contains("principal.userToken must be a string"),
+            "{msg}"
+        );
+        assert!(principal(None).is_err());
+        assert!(principal(Some(&serde_json::json!({"type": "robot"}))).is_err());
+        assert!(principal(Some(&serde_json::json!({"type": "system", "x": 1}))).is_err());
+    }
+
+    #[test]
+    fn list_options_check_types() {
+        let p = list_params(r#"{"limit":5,"offset":10,"label":"x"}"#).unwrap();
+        assert_eq!((p.limit, p.offset, p.label.as_deref()), (5, 10, Some("x")));
+        assert!(list_params("null").is_ok());
+        for bad in [
+            r#"{"limit":"5"}"#,
+            r#"{"limit":1.5}"#,
+            r#"{"offset":-1}"#,
+            r#"{"label":5}"#,
+            r#"{"nope":1}"#,
+            r#""x""#,
+        ] {
+            invalid_message(list_params(bad));
+        }
+    }
+
+    #[test]
+    fn policy_keys_are_renamed_and_unknown_ones_rejected() {
+        let p = grant_policy(Some(
+            &serde_json::json!({"maxTtlSeconds": 60, "defaultTtlSeconds": 5}),
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (p.max_ttl_seconds, p.default_ttl_seconds),
+            (Some(60), Some(5))
+        );
+        assert!(grant_policy(Some(&serde_json::json!({"restrictions": {}}))).is_err());
+        assert!(grant_policy(None).unwrap().is_none());
+    }
+
+    #[test]
+    fn client_options() {
+        let o =
+            super::client_options(r#"{"apiKey":"k","timeout":1500,"maxRetries":0}"#, true).unwrap();
+        assert_eq!(o.timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(o.max_retries, Some(0));
+        invalid_message(super::client_options(r#"{"apiKey":"k","timeout":0}"#, true));
+        invalid_message(super::client_options(
+            r#"{"apiKey":"k","callerType":"agent"}"#,
+            false,
+        ));
+        invalid_message(super::client_options(r#"{}"#, true));
+    }
+}
