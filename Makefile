@@ -21,7 +21,7 @@ lint: setup
 	cargo clippy --workspace --all-targets -- -D warnings
 
 test-rust: server
-	cargo test --workspace
+	cargo test
 
 test-official: server
 	bash server/tests/official/run.sh

@@ -429,6 +429,7 @@ impl Admin {
             idp_id,
             label: req.label.clone(),
             sibling_key: sibling_key_for(
+                &app.id,
                 "oauth",
                 &req.provider_id,
                 ptype,

@@ -55,6 +55,7 @@ pub struct RevokeGrantBody {
 
 /// The key that makes two live grants siblings: same kind, provider, principal and label.
 pub fn sibling_key_for(
+    app_id: &str,
     kind: &str,
     provider: &str,
     principal_type: &str,
@@ -63,14 +64,15 @@ pub fn sibling_key_for(
 ) -> Option<String> {
     label.map(|label| {
         format!(
-            "{kind}|{provider}|{principal_type}|{}|{label}",
+            "{app_id}|{kind}|{provider}|{principal_type}|{}|{label}",
             principal_ref.unwrap_or("")
         )
     })
 }
 
-fn sibling_key(kind: &str, provider: &str, p: &ResolvedPrincipal) -> Option<String> {
+fn sibling_key(app_id: &str, kind: &str, provider: &str, p: &ResolvedPrincipal) -> Option<String> {
     sibling_key_for(
+        app_id,
         kind,
         provider,
         p.principal_type,
@@ -156,7 +158,7 @@ impl Service {
             principal_subject: principal.subject.clone(),
             idp_id: principal.idp_id.clone(),
             label: principal.label.clone(),
-            sibling_key: sibling_key("managed_secret", &ms.id, &principal),
+            sibling_key: sibling_key(&caller.app_id, "managed_secret", &ms.id, &principal),
             account_identifier: None,
             account_display_name: None,
             scopes: None,

@@ -77,12 +77,6 @@ async def test_other_tenants_idp_and_user_token(tenant, other_tenant):
         assert (await app.list_grants()).total == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AdminError,
-    reason="server bug (FINDINGS.md #1): the sibling key of a system OAuth grant has no app id "
-    "and grants_sibling is a global unique index, so another tenant's label answers 409",
-)
 async def test_system_oauth_label_is_per_tenant(tenant, other_tenant, admin):
     """Two apps may each hold a system OAuth grant with the same provider and label.
 
