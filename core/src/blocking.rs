@@ -184,27 +184,8 @@ impl App {
     pub fn grants(
         &self,
         params: ListGrantsParams,
-    ) -> impl Iterator<Item = Result<GrantItem, Error>> + '_ {
-        let mut stream = None;
-        let mut finished = false;
-        std::iter::from_fn(move || {
-            if finished {
-                return None;
-            }
-            let item = self.run(|app| {
-                let stream = stream.get_or_insert_with(|| app.grants(params.clone()).boxed());
-                async move { Ok(stream.next().await) }
-            });
-            match item {
-                Ok(Some(item)) => Some(item),
-                Ok(None) => None,
-                Err(e) => {
-                    finished = true;
-                    Some(Err(e))
-                }
-            }
-            .inspect(|r| finished |= r.is_err())
-        })
+    ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
+        self.clone().into_grants(params)
     }
 
     /// Like [`App::grants`], but owning a handle to the client, so the iterator can be stored
@@ -213,14 +194,11 @@ impl App {
         self,
         params: ListGrantsParams,
     ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
-        owned_grants(params, move |params| {
-            let app = self.clone();
-            move |stream: &mut Option<_>| {
-                app.run(|app| {
-                    let stream = stream.get_or_insert_with(|| app.grants(params.clone()).boxed());
-                    async move { Ok(stream.next().await) }
-                })
-            }
+        owned_grants(move |stream| {
+            self.run(|app| {
+                let stream = stream.get_or_insert_with(|| app.grants(params.clone()).boxed());
+                async move { Ok(stream.next().await) }
+            })
         })
     }
 
@@ -304,20 +282,24 @@ impl Agent {
         self.run(|agent| async move { agent.list_grants(params).await })
     }
 
-    /// Every grant this agent can see, fetched page by page as the iterator advances; see
-    /// [`App::into_grants`].
+    /// Every grant this agent can see, fetched page by page as the iterator advances.
+    pub fn grants(
+        &self,
+        params: ListGrantsParams,
+    ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
+        self.clone().into_grants(params)
+    }
+
+    /// Like [`Agent::grants`], but consuming the handle; see [`App::into_grants`].
     pub fn into_grants(
         self,
         params: ListGrantsParams,
     ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
-        owned_grants(params, move |params| {
-            let agent = self.clone();
-            move |stream: &mut Option<_>| {
-                agent.run(|agent| {
-                    let stream = stream.get_or_insert_with(|| agent.grants(params.clone()).boxed());
-                    async move { Ok(stream.next().await) }
-                })
-            }
+        owned_grants(move |stream| {
+            self.run(|agent| {
+                let stream = stream.get_or_insert_with(|| agent.grants(params.clone()).boxed());
+                async move { Ok(stream.next().await) }
+            })
         })
     }
 
@@ -330,16 +312,12 @@ impl Agent {
 type ItemStream = futures_util::stream::BoxStream<'static, Result<GrantItem, Error>>;
 
 /// An owning, fused iterator over a paginated stream that `next` advances on the calling thread.
-fn owned_grants<N>(
-    params: ListGrantsParams,
-    make: impl FnOnce(ListGrantsParams) -> N,
-) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static
+fn owned_grants<N>(mut next: N) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static
 where
     N: FnMut(&mut Option<ItemStream>) -> Result<Option<Result<GrantItem, Error>>, Error>
         + Send
         + 'static,
 {
-    let mut next = make(params);
     let mut stream: Option<ItemStream> = None;
     let mut finished = false;
     std::iter::from_fn(move || {

@@ -925,6 +925,14 @@ fn blocking_clients_work_from_plain_threads() {
         )
         .unwrap();
     assert_eq!(own.principal_type, "agent");
+    let seen: Vec<GrantItem> = imp
+        .grants(ListGrantsParams::new())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        seen.iter().map(GrantItem::grant_id).collect::<Vec<_>>(),
+        [own.grant_id.as_str()]
+    );
 
     // Inside an async runtime the blocking client refuses instead of deadlocking.
     let err = rt
