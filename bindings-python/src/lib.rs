@@ -14,6 +14,11 @@ mod runtime;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
+/// The extension's own allocations (Rust only; Python keeps its allocator). A 100-item page is
+/// ~1,500 small allocations; mimalloc halves what glibc malloc costs there (bench in README).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Whether `key` is a well-formed Alter API key (never raises).
 #[pyfunction]
 fn is_valid_key(key: &Bound<'_, PyAny>) -> bool {

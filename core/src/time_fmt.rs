@@ -26,8 +26,11 @@ pub(crate) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok
 }
 
 pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
-    let raw = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-    parse(&raw).ok_or_else(|| serde::de::Error::custom(format!("invalid date-time {raw:?}")))
+    match crate::models::Lenient::<std::borrow::Cow<'de, str>>::deserialize(d)?.0 {
+        Some(raw) => parse(&raw)
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid date-time {raw:?}"))),
+        None => Err(serde::de::Error::custom("expected a date-time string")),
+    }
 }
 
 pub(crate) mod option {

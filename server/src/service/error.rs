@@ -14,7 +14,7 @@ pub struct ApiError {
     /// Human-readable text.
     pub message: String,
     /// Extra top-level body fields.
-    pub extra: Map<String, Value>,
+    pub extra: Box<Map<String, Value>>,
     /// A `Retry-After` header value, if any.
     pub retry_after: Option<String>,
 }
@@ -26,7 +26,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            extra: Map::new(),
+            extra: Box::default(),
             retry_after: None,
         }
     }
@@ -42,7 +42,7 @@ impl ApiError {
         let mut map = Map::new();
         map.insert("error".into(), Value::String(self.code.to_string()));
         map.insert("message".into(), Value::String(self.message.clone()));
-        for (k, v) in &self.extra {
+        for (k, v) in self.extra.iter() {
             map.insert(k.clone(), v.clone());
         }
         Value::Object(map)
