@@ -55,6 +55,7 @@ fn fault(prefix: &str, status: u16, times: u32) -> FaultSpec {
         retry_after: None,
         delay_ms: None,
         body: None,
+        headers: Default::default(),
     }
 }
 

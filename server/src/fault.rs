@@ -3,6 +3,7 @@
 //! and timeout behaviour can be tested against a real server.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 fn one() -> u32 {
@@ -29,6 +30,9 @@ pub struct FaultSpec {
     /// The raw body; default a JSON error body.
     #[serde(default)]
     pub body: Option<String>,
+    /// Extra response headers (e.g. `x-request-id`), names in any case.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// The pending faults.

@@ -234,7 +234,8 @@ async fn injected_faults() {
         &env,
         "POST",
         "/admin/faults",
-        Some(json!({"path_prefix": "/sdk/grants/list", "status": 503, "times": 2, "retry_after": "7"})),
+        Some(json!({"path_prefix": "/sdk/grants/list", "status": 503, "times": 2, "retry_after": "7",
+                    "headers": {"X-Request-Id": "req-42"}})),
         &tok,
     )
     .await
@@ -244,6 +245,7 @@ async fn injected_faults() {
         let r = c.list(json!({})).await;
         assert_eq!(r.status, 503);
         assert_eq!(r.headers.get("retry-after").unwrap(), "7");
+        assert_eq!(r.headers.get("x-request-id").unwrap(), "req-42");
     }
     c.list(json!({})).await.expect(200, "");
     // Delay only, then proceed normally.
@@ -255,6 +257,7 @@ async fn injected_faults() {
             retry_after: None,
             delay_ms: Some(300),
             body: None,
+            headers: Default::default(),
         })
         .await
         .unwrap();
@@ -266,6 +269,15 @@ async fn injected_faults() {
         "POST",
         "/admin/faults",
         Some(json!({"path_prefix": "/sdk", "status": 42})),
+        &tok,
+    )
+    .await
+    .expect(422, "invalid_request");
+    admin_call(
+        &env,
+        "POST",
+        "/admin/faults",
+        Some(json!({"path_prefix": "/sdk", "status": 500, "headers": {"bad name": "x"}})),
         &tok,
     )
     .await

@@ -540,6 +540,15 @@ impl Admin {
                 "retry_after is not a valid header value",
             ));
         }
+        for (name, value) in &spec.headers {
+            if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+                || axum::http::HeaderValue::from_str(value).is_err()
+            {
+                return Err(ApiError::invalid_request(format!(
+                    "headers: {name:?} is not a valid header"
+                )));
+            }
+        }
         self.svc.faults.add(spec);
         Ok(())
     }

@@ -45,6 +45,15 @@ async fn faults(State(st): State<AppState>, req: Request, next: Next) -> Respons
                 axum::http::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
+            for (name, value) in &fault.headers {
+                // Checked when the fault was added.
+                if let (Ok(n), Ok(v)) = (
+                    axum::http::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(value),
+                ) {
+                    resp.headers_mut().insert(n, v);
+                }
+            }
             if let Some(ra) = fault
                 .retry_after
                 .as_deref()
