@@ -174,17 +174,116 @@ fn blocking<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send
 
 // ---------------------------------------------------------------- async
 
+/// The calls `App` and `Agent` share, for one async class (its field `inner` is fork-aware).
+macro_rules! async_client {
+    ($cls:ident, $core:ty) => {
+        impl $cls {
+            fn get(&self, py: Python<'_>) -> PyResult<$core> {
+                self.inner.get().py_err(py)
+            }
+        }
+
+        #[pymethods]
+        impl $cls {
+            #[getter]
+            fn base_url(&self, py: Python<'_>) -> PyResult<String> {
+                Ok(self.get(py)?.base_url().to_owned())
+            }
+
+            #[getter]
+            fn actor_id(&self, py: Python<'_>) -> PyResult<Option<String>> {
+                Ok(self.get(py)?.actor_id().map(str::to_owned))
+            }
+
+            #[pyo3(signature = (completions, managed_secret_id, principal, grant_policy, credential_id))]
+            fn create(
+                &self,
+                py: Python<'_>,
+                completions: &Completions,
+                managed_secret_id: &Bound<'_, PyAny>,
+                principal: &Bound<'_, PyAny>,
+                grant_policy: Option<&Bound<'_, PyAny>>,
+                credential_id: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<u64> {
+                guard(py, || {
+                    let a =
+                        create_args(py, managed_secret_id, principal, grant_policy, credential_id)?;
+                    let client = self.get(py)?;
+                    completions.submit(py, async move {
+                        client
+                            .create_managed_secret_grant(
+                                &a.managed_secret_id,
+                                a.principal,
+                                a.policy,
+                                a.credential_id.as_deref(),
+                            )
+                            .await
+                            .map(Output::Create)
+                    })
+                })
+            }
+
+            #[pyo3(signature = (completions, provider_id, status, account, label, end_user_token, limit, offset))]
+            #[allow(clippy::too_many_arguments)]
+            fn list(
+                &self,
+                py: Python<'_>,
+                completions: &Completions,
+                provider_id: Option<&Bound<'_, PyAny>>,
+                status: Option<&Bound<'_, PyAny>>,
+                account: Option<&Bound<'_, PyAny>>,
+                label: Option<&Bound<'_, PyAny>>,
+                end_user_token: Option<&Bound<'_, PyAny>>,
+                limit: &Bound<'_, PyAny>,
+                offset: &Bound<'_, PyAny>,
+            ) -> PyResult<u64> {
+                guard(py, || {
+                    let p = params(
+                        py, provider_id, status, account, label, end_user_token, limit, offset,
+                    )?;
+                    let client = self.get(py)?;
+                    completions.submit(py, async move {
+                        client.list_grants(&p).await.map(Output::Page)
+                    })
+                })
+            }
+
+            #[pyo3(signature = (provider_id, status, account, label, end_user_token, limit, offset))]
+            #[allow(clippy::too_many_arguments)]
+            fn grants(
+                &self,
+                py: Python<'_>,
+                provider_id: Option<&Bound<'_, PyAny>>,
+                status: Option<&Bound<'_, PyAny>>,
+                account: Option<&Bound<'_, PyAny>>,
+                label: Option<&Bound<'_, PyAny>>,
+                end_user_token: Option<&Bound<'_, PyAny>>,
+                limit: &Bound<'_, PyAny>,
+                offset: &Bound<'_, PyAny>,
+            ) -> PyResult<AsyncGrantStream> {
+                guard(py, || {
+                    let p = params(
+                        py, provider_id, status, account, label, end_user_token, limit, offset,
+                    )?;
+                    Ok(AsyncGrantStream::new(self.get(py)?.grants(p).boxed()))
+                })
+            }
+
+            fn close(&self, py: Python<'_>) -> PyResult<()> {
+                self.get(py)?.close();
+                Ok(())
+            }
+        }
+    };
+}
+
 /// The async operator client.
 #[pyclass(frozen, module = "grantline._native")]
 pub struct AsyncApp {
-    app: Arc<ForkAware<grantline::App>>,
+    inner: Arc<ForkAware<grantline::App>>,
 }
 
-impl AsyncApp {
-    fn get(&self, py: Python<'_>) -> PyResult<grantline::App> {
-        self.app.get().py_err(py)
-    }
-}
+async_client!(AsyncApp, grantline::App);
 
 #[pymethods]
 impl AsyncApp {
@@ -212,110 +311,9 @@ impl AsyncApp {
                 has_user_token_getter,
             )?;
             let app = fork_aware(py, move || settings.app())?;
-            Ok(AsyncApp { app: Arc::new(app) })
-        })
-    }
-
-    #[getter]
-    fn base_url(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(self.get(py)?.base_url().to_owned())
-    }
-
-    #[getter]
-    fn actor_id(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        Ok(self.get(py)?.actor_id().map(str::to_owned))
-    }
-
-    #[pyo3(signature = (completions, managed_secret_id, principal, grant_policy, credential_id))]
-    fn create(
-        &self,
-        py: Python<'_>,
-        completions: &Completions,
-        managed_secret_id: &Bound<'_, PyAny>,
-        principal: &Bound<'_, PyAny>,
-        grant_policy: Option<&Bound<'_, PyAny>>,
-        credential_id: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<u64> {
-        guard(py, || {
-            let a = create_args(
-                py,
-                managed_secret_id,
-                principal,
-                grant_policy,
-                credential_id,
-            )?;
-            let app = self.get(py)?;
-            completions.submit(py, async move {
-                app.create_managed_secret_grant(
-                    &a.managed_secret_id,
-                    a.principal,
-                    a.policy,
-                    a.credential_id.as_deref(),
-                )
-                .await
-                .map(Output::Create)
+            Ok(AsyncApp {
+                inner: Arc::new(app),
             })
-        })
-    }
-
-    #[pyo3(signature = (completions, provider_id, status, account, label, end_user_token, limit, offset))]
-    #[allow(clippy::too_many_arguments)]
-    fn list(
-        &self,
-        py: Python<'_>,
-        completions: &Completions,
-        provider_id: Option<&Bound<'_, PyAny>>,
-        status: Option<&Bound<'_, PyAny>>,
-        account: Option<&Bound<'_, PyAny>>,
-        label: Option<&Bound<'_, PyAny>>,
-        end_user_token: Option<&Bound<'_, PyAny>>,
-        limit: &Bound<'_, PyAny>,
-        offset: &Bound<'_, PyAny>,
-    ) -> PyResult<u64> {
-        guard(py, || {
-            let p = params(
-                py,
-                provider_id,
-                status,
-                account,
-                label,
-                end_user_token,
-                limit,
-                offset,
-            )?;
-            let app = self.get(py)?;
-            completions.submit(
-                py,
-                async move { app.list_grants(&p).await.map(Output::Page) },
-            )
-        })
-    }
-
-    #[pyo3(signature = (provider_id, status, account, label, end_user_token, limit, offset))]
-    #[allow(clippy::too_many_arguments)]
-    fn grants(
-        &self,
-        py: Python<'_>,
-        provider_id: Option<&Bound<'_, PyAny>>,
-        status: Option<&Bound<'_, PyAny>>,
-        account: Option<&Bound<'_, PyAny>>,
-        label: Option<&Bound<'_, PyAny>>,
-        end_user_token: Option<&Bound<'_, PyAny>>,
-        limit: &Bound<'_, PyAny>,
-        offset: &Bound<'_, PyAny>,
-    ) -> PyResult<AsyncGrantStream> {
-        guard(py, || {
-            let p = params(
-                py,
-                provider_id,
-                status,
-                account,
-                label,
-                end_user_token,
-                limit,
-                offset,
-            )?;
-            Ok(AsyncGrantStream::new(self.get(py)?.grants(p).boxed()))
         })
     }
 
@@ -347,29 +345,20 @@ impl AsyncApp {
     fn get_agent(&self, py: Python<'_>, agent_id: &Bound<'_, PyAny>) -> PyResult<AsyncAgent> {
         guard(py, || {
             let agent_id = req_str(py, agent_id, "agent_id")?;
-            let app = self.app.clone();
-            let agent = fork_aware(py, move || app.get()?.get_agent(&agent_id))?;
-            Ok(AsyncAgent { agent })
+            let app = self.inner.clone();
+            let inner = fork_aware(py, move || app.get()?.get_agent(&agent_id))?;
+            Ok(AsyncAgent { inner })
         })
-    }
-
-    fn close(&self, py: Python<'_>) -> PyResult<()> {
-        self.get(py)?.close();
-        Ok(())
     }
 }
 
 /// The async workload client.
 #[pyclass(frozen, module = "grantline._native")]
 pub struct AsyncAgent {
-    agent: ForkAware<grantline::Agent>,
+    inner: ForkAware<grantline::Agent>,
 }
 
-impl AsyncAgent {
-    fn get(&self, py: Python<'_>) -> PyResult<grantline::Agent> {
-        self.agent.get().py_err(py)
-    }
-}
+async_client!(AsyncAgent, grantline::Agent);
 
 #[pymethods]
 impl AsyncAgent {
@@ -393,123 +382,14 @@ impl AsyncAgent {
                 None,
                 false,
             )?;
-            let agent = fork_aware(py, move || settings.agent())?;
-            Ok(AsyncAgent { agent })
+            let inner = fork_aware(py, move || settings.agent())?;
+            Ok(AsyncAgent { inner })
         })
-    }
-
-    #[getter]
-    fn base_url(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(self.get(py)?.base_url().to_owned())
-    }
-
-    #[getter]
-    fn actor_id(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        Ok(self.get(py)?.actor_id().map(str::to_owned))
     }
 
     #[getter]
     fn caller(&self, py: Python<'_>) -> PyResult<Option<String>> {
         Ok(self.get(py)?.caller().map(str::to_owned))
-    }
-
-    #[pyo3(signature = (completions, managed_secret_id, principal, grant_policy, credential_id))]
-    fn create(
-        &self,
-        py: Python<'_>,
-        completions: &Completions,
-        managed_secret_id: &Bound<'_, PyAny>,
-        principal: &Bound<'_, PyAny>,
-        grant_policy: Option<&Bound<'_, PyAny>>,
-        credential_id: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<u64> {
-        guard(py, || {
-            let a = create_args(
-                py,
-                managed_secret_id,
-                principal,
-                grant_policy,
-                credential_id,
-            )?;
-            let agent = self.get(py)?;
-            completions.submit(py, async move {
-                agent
-                    .create_managed_secret_grant(
-                        &a.managed_secret_id,
-                        a.principal,
-                        a.policy,
-                        a.credential_id.as_deref(),
-                    )
-                    .await
-                    .map(Output::Create)
-            })
-        })
-    }
-
-    #[pyo3(signature = (completions, provider_id, status, account, label, end_user_token, limit, offset))]
-    #[allow(clippy::too_many_arguments)]
-    fn list(
-        &self,
-        py: Python<'_>,
-        completions: &Completions,
-        provider_id: Option<&Bound<'_, PyAny>>,
-        status: Option<&Bound<'_, PyAny>>,
-        account: Option<&Bound<'_, PyAny>>,
-        label: Option<&Bound<'_, PyAny>>,
-        end_user_token: Option<&Bound<'_, PyAny>>,
-        limit: &Bound<'_, PyAny>,
-        offset: &Bound<'_, PyAny>,
-    ) -> PyResult<u64> {
-        guard(py, || {
-            let p = params(
-                py,
-                provider_id,
-                status,
-                account,
-                label,
-                end_user_token,
-                limit,
-                offset,
-            )?;
-            let agent = self.get(py)?;
-            completions.submit(
-                py,
-                async move { agent.list_grants(&p).await.map(Output::Page) },
-            )
-        })
-    }
-
-    #[pyo3(signature = (provider_id, status, account, label, end_user_token, limit, offset))]
-    #[allow(clippy::too_many_arguments)]
-    fn grants(
-        &self,
-        py: Python<'_>,
-        provider_id: Option<&Bound<'_, PyAny>>,
-        status: Option<&Bound<'_, PyAny>>,
-        account: Option<&Bound<'_, PyAny>>,
-        label: Option<&Bound<'_, PyAny>>,
-        end_user_token: Option<&Bound<'_, PyAny>>,
-        limit: &Bound<'_, PyAny>,
-        offset: &Bound<'_, PyAny>,
-    ) -> PyResult<AsyncGrantStream> {
-        guard(py, || {
-            let p = params(
-                py,
-                provider_id,
-                status,
-                account,
-                label,
-                end_user_token,
-                limit,
-                offset,
-            )?;
-            Ok(AsyncGrantStream::new(self.get(py)?.grants(p).boxed()))
-        })
-    }
-
-    fn close(&self, py: Python<'_>) -> PyResult<()> {
-        self.get(py)?.close();
-        Ok(())
     }
 }
 
@@ -565,11 +445,99 @@ impl AsyncGrantStream {
 
 // ---------------------------------------------------------------- blocking
 
+/// The calls `App` and `Agent` share, for one blocking class (field `inner`: the core client).
+macro_rules! blocking_client {
+    ($cls:ident) => {
+        #[pymethods]
+        impl $cls {
+            #[getter]
+            fn base_url(&self) -> &str {
+                self.inner.as_async().base_url()
+            }
+
+            #[getter]
+            fn actor_id(&self) -> Option<String> {
+                self.inner.as_async().actor_id().map(str::to_owned)
+            }
+
+            #[pyo3(signature = (managed_secret_id, principal, grant_policy, credential_id))]
+            fn create(
+                &self,
+                py: Python<'_>,
+                managed_secret_id: &Bound<'_, PyAny>,
+                principal: &Bound<'_, PyAny>,
+                grant_policy: Option<&Bound<'_, PyAny>>,
+                credential_id: Option<&Bound<'_, PyAny>>,
+            ) -> PyResult<CreateGrantResult> {
+                let a = guard(py, || {
+                    create_args(py, managed_secret_id, principal, grant_policy, credential_id)
+                })?;
+                blocking(py, || {
+                    self.inner.create_managed_secret_grant(
+                        &a.managed_secret_id,
+                        a.principal,
+                        a.policy,
+                        a.credential_id.as_deref(),
+                    )
+                })
+                .map(CreateGrantResult)
+            }
+
+            #[pyo3(signature = (provider_id, status, account, label, end_user_token, limit, offset))]
+            #[allow(clippy::too_many_arguments)]
+            fn list(
+                &self,
+                py: Python<'_>,
+                provider_id: Option<&Bound<'_, PyAny>>,
+                status: Option<&Bound<'_, PyAny>>,
+                account: Option<&Bound<'_, PyAny>>,
+                label: Option<&Bound<'_, PyAny>>,
+                end_user_token: Option<&Bound<'_, PyAny>>,
+                limit: &Bound<'_, PyAny>,
+                offset: &Bound<'_, PyAny>,
+            ) -> PyResult<GrantListResult> {
+                let p = guard(py, || {
+                    params(py, provider_id, status, account, label, end_user_token, limit, offset)
+                })?;
+                let page = blocking(py, || self.inner.list_grants(&p))?;
+                GrantListResult::new(py, page)
+            }
+
+            #[pyo3(signature = (provider_id, status, account, label, end_user_token, limit, offset))]
+            #[allow(clippy::too_many_arguments)]
+            fn grants(
+                &self,
+                py: Python<'_>,
+                provider_id: Option<&Bound<'_, PyAny>>,
+                status: Option<&Bound<'_, PyAny>>,
+                account: Option<&Bound<'_, PyAny>>,
+                label: Option<&Bound<'_, PyAny>>,
+                end_user_token: Option<&Bound<'_, PyAny>>,
+                limit: &Bound<'_, PyAny>,
+                offset: &Bound<'_, PyAny>,
+            ) -> PyResult<BlockingGrantIter> {
+                let p = guard(py, || {
+                    params(py, provider_id, status, account, label, end_user_token, limit, offset)
+                })?;
+                Ok(BlockingGrantIter {
+                    iter: Mutex::new(Box::new(self.inner.clone().into_grants(p))),
+                })
+            }
+
+            fn close(&self) {
+                self.inner.close();
+            }
+        }
+    };
+}
+
 /// The blocking operator client.
 #[pyclass(frozen, module = "grantline._native")]
 pub struct BlockingApp {
-    app: grantline::blocking::App,
+    inner: grantline::blocking::App,
 }
+
+blocking_client!(BlockingApp);
 
 #[pymethods]
 impl BlockingApp {
@@ -596,108 +564,9 @@ impl BlockingApp {
                 Some(caller_type),
                 has_user_token_getter,
             )?;
-            let app = settings.app().py_err(py)?;
             Ok(BlockingApp {
-                app: grantline::blocking::App::from_async(app),
+                inner: grantline::blocking::App::from_async(settings.app().py_err(py)?),
             })
-        })
-    }
-
-    #[getter]
-    fn base_url(&self) -> &str {
-        self.app.as_async().base_url()
-    }
-
-    #[getter]
-    fn actor_id(&self) -> Option<String> {
-        self.app.as_async().actor_id().map(str::to_owned)
-    }
-
-    #[pyo3(signature = (managed_secret_id, principal, grant_policy, credential_id))]
-    fn create(
-        &self,
-        py: Python<'_>,
-        managed_secret_id: &Bound<'_, PyAny>,
-        principal: &Bound<'_, PyAny>,
-        grant_policy: Option<&Bound<'_, PyAny>>,
-        credential_id: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<CreateGrantResult> {
-        let a = guard(py, || {
-            create_args(
-                py,
-                managed_secret_id,
-                principal,
-                grant_policy,
-                credential_id,
-            )
-        })?;
-        blocking(py, || {
-            self.app.create_managed_secret_grant(
-                &a.managed_secret_id,
-                a.principal,
-                a.policy,
-                a.credential_id.as_deref(),
-            )
-        })
-        .map(CreateGrantResult)
-    }
-
-    #[pyo3(signature = (provider_id, status, account, label, end_user_token, limit, offset))]
-    #[allow(clippy::too_many_arguments)]
-    fn list(
-        &self,
-        py: Python<'_>,
-        provider_id: Option<&Bound<'_, PyAny>>,
-        status: Option<&Bound<'_, PyAny>>,
-        account: Option<&Bound<'_, PyAny>>,
-        label: Option<&Bound<'_, PyAny>>,
-        end_user_token: Option<&Bound<'_, PyAny>>,
-        limit: &Bound<'_, PyAny>,
-        offset: &Bound<'_, PyAny>,
-    ) -> PyResult<GrantListResult> {
-        let p = guard(py, || {
-            params(
-                py,
-                provider_id,
-                status,
-                account,
-                label,
-                end_user_token,
-                limit,
-                offset,
-            )
-        })?;
-        let page = blocking(py, || self.app.list_grants(&p))?;
-        GrantListResult::new(py, page)
-    }
-
-    #[pyo3(signature = (provider_id, status, account, label, end_user_token, limit, offset))]
-    #[allow(clippy::too_many_arguments)]
-    fn grants(
-        &self,
-        py: Python<'_>,
-        provider_id: Option<&Bound<'_, PyAny>>,
-        status: Option<&Bound<'_, PyAny>>,
-        account: Option<&Bound<'_, PyAny>>,
-        label: Option<&Bound<'_, PyAny>>,
-        end_user_token: Option<&Bound<'_, PyAny>>,
-        limit: &Bound<'_, PyAny>,
-        offset: &Bound<'_, PyAny>,
-    ) -> PyResult<BlockingGrantIter> {
-        let p = guard(py, || {
-            params(
-                py,
-                provider_id,
-                status,
-                account,
-                label,
-                end_user_token,
-                limit,
-                offset,
-            )
-        })?;
-        Ok(BlockingGrantIter {
-            iter: Mutex::new(Box::new(self.app.clone().into_grants(p))),
         })
     }
 
@@ -718,7 +587,7 @@ impl BlockingApp {
         })?;
         blocking(py, || {
             CALL_TOKEN.with(|c| *c.borrow_mut() = token);
-            let result = self.app.revoke_grant(&grant_id, reason.as_deref());
+            let result = self.inner.revoke_grant(&grant_id, reason.as_deref());
             CALL_TOKEN.with(|c| *c.borrow_mut() = None);
             result
         })
@@ -729,21 +598,19 @@ impl BlockingApp {
         guard(py, || {
             let agent_id = req_str(py, agent_id, "agent_id")?;
             Ok(BlockingAgent {
-                agent: self.app.get_agent(&agent_id).py_err(py)?,
+                inner: self.inner.get_agent(&agent_id).py_err(py)?,
             })
         })
-    }
-
-    fn close(&self) {
-        self.app.close();
     }
 }
 
 /// The blocking workload client.
 #[pyclass(frozen, module = "grantline._native")]
 pub struct BlockingAgent {
-    agent: grantline::blocking::Agent,
+    inner: grantline::blocking::Agent,
 }
+
+blocking_client!(BlockingAgent);
 
 #[pymethods]
 impl BlockingAgent {
@@ -768,101 +635,14 @@ impl BlockingAgent {
                 false,
             )?;
             Ok(BlockingAgent {
-                agent: grantline::blocking::Agent::from_async(settings.agent().py_err(py)?),
+                inner: grantline::blocking::Agent::from_async(settings.agent().py_err(py)?),
             })
         })
     }
 
-    #[pyo3(signature = (managed_secret_id, principal, grant_policy, credential_id))]
-    fn create(
-        &self,
-        py: Python<'_>,
-        managed_secret_id: &Bound<'_, PyAny>,
-        principal: &Bound<'_, PyAny>,
-        grant_policy: Option<&Bound<'_, PyAny>>,
-        credential_id: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<CreateGrantResult> {
-        let a = guard(py, || {
-            create_args(
-                py,
-                managed_secret_id,
-                principal,
-                grant_policy,
-                credential_id,
-            )
-        })?;
-        blocking(py, || {
-            self.agent.create_managed_secret_grant(
-                &a.managed_secret_id,
-                a.principal,
-                a.policy,
-                a.credential_id.as_deref(),
-            )
-        })
-        .map(CreateGrantResult)
-    }
-
-    #[pyo3(signature = (provider_id, status, account, label, end_user_token, limit, offset))]
-    #[allow(clippy::too_many_arguments)]
-    fn list(
-        &self,
-        py: Python<'_>,
-        provider_id: Option<&Bound<'_, PyAny>>,
-        status: Option<&Bound<'_, PyAny>>,
-        account: Option<&Bound<'_, PyAny>>,
-        label: Option<&Bound<'_, PyAny>>,
-        end_user_token: Option<&Bound<'_, PyAny>>,
-        limit: &Bound<'_, PyAny>,
-        offset: &Bound<'_, PyAny>,
-    ) -> PyResult<GrantListResult> {
-        let p = guard(py, || {
-            params(
-                py,
-                provider_id,
-                status,
-                account,
-                label,
-                end_user_token,
-                limit,
-                offset,
-            )
-        })?;
-        let page = blocking(py, || self.agent.list_grants(&p))?;
-        GrantListResult::new(py, page)
-    }
-
-    #[pyo3(signature = (provider_id, status, account, label, end_user_token, limit, offset))]
-    #[allow(clippy::too_many_arguments)]
-    fn grants(
-        &self,
-        py: Python<'_>,
-        provider_id: Option<&Bound<'_, PyAny>>,
-        status: Option<&Bound<'_, PyAny>>,
-        account: Option<&Bound<'_, PyAny>>,
-        label: Option<&Bound<'_, PyAny>>,
-        end_user_token: Option<&Bound<'_, PyAny>>,
-        limit: &Bound<'_, PyAny>,
-        offset: &Bound<'_, PyAny>,
-    ) -> PyResult<BlockingGrantIter> {
-        let p = guard(py, || {
-            params(
-                py,
-                provider_id,
-                status,
-                account,
-                label,
-                end_user_token,
-                limit,
-                offset,
-            )
-        })?;
-        Ok(BlockingGrantIter {
-            iter: Mutex::new(Box::new(self.agent.clone().into_grants(p))),
-        })
-    }
-
-    fn close(&self) {
-        self.agent.close();
+    #[getter]
+    fn caller(&self) -> Option<String> {
+        self.inner.as_async().caller().map(str::to_owned)
     }
 }
 

@@ -4,7 +4,8 @@
 //! and never touches (or drops) the one it inherited. Core futures run there; when one finishes,
 //! its outcome is queued and one byte is written to a socket pair that the asyncio event loop
 //! watches (`loop.add_reader`). The loop then drains the queue on its own thread, so no Rust
-//! thread ever calls into Python.
+//! thread ever calls into Python. A cancelled asyncio waiter aborts its task (`cancel`), which
+//! then never posts an outcome.
 
 use crate::error::{IntoPyErr, internal, panic_message};
 use crate::models::{CreateGrantResult, GrantListResult, RevokeGrantResult, item_to_py};
@@ -12,6 +13,7 @@ use futures_util::FutureExt;
 use grantline::{Error, GrantItem, GrantPage};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
+use std::collections::HashMap;
 use std::future::Future;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
@@ -19,6 +21,7 @@ use std::os::unix::net::UnixStream;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::task::AbortHandle;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -92,7 +95,24 @@ enum Outcome {
 
 struct Shared {
     queue: Mutex<Vec<(u64, Outcome)>>,
+    /// Every task whose future still exists; its entry goes when the future finishes or is dropped.
+    tasks: Mutex<HashMap<u64, Task>>,
     writer: UnixStream,
+}
+
+struct Task {
+    /// `None` only until `spawn` has returned.
+    abort: Option<AbortHandle>,
+    cancelled: bool,
+}
+
+/// Owned by a task's future: removes its entry when that future is dropped (finished or aborted).
+struct Untrack(Arc<Shared>, u64);
+
+impl Drop for Untrack {
+    fn drop(&mut self) {
+        lock(&self.0.tasks).remove(&self.1);
+    }
 }
 
 /// One event loop's completion queue; `fileno()` becomes readable when outcomes are waiting.
@@ -101,6 +121,8 @@ pub struct Completions {
     shared: Arc<Shared>,
     reader: UnixStream,
     next: AtomicU64,
+    /// The creating process: a forked child's copy must not touch the parent's tasks.
+    pid: u32,
 }
 
 impl Completions {
@@ -111,16 +133,39 @@ impl Completions {
     {
         let handle = handle().map_err(|e| e.into_py_err(py))?;
         let token = self.next.fetch_add(1, Ordering::Relaxed);
-        let shared = self.shared.clone();
-        handle.spawn(async move {
+        let untrack = Untrack(self.shared.clone(), token);
+        let task = Task {
+            abort: None,
+            cancelled: false,
+        };
+        lock(&self.shared.tasks).insert(token, task);
+        let spawned = handle.spawn(async move {
             let outcome = match AssertUnwindSafe(call).catch_unwind().await {
                 Ok(result) => Outcome::Done(result),
                 Err(payload) => Outcome::Panicked(panic_message(&*payload)),
             };
+            let shared = &untrack.0;
+            let cancelled = lock(&shared.tasks)
+                .remove(&token)
+                .is_none_or(|t| t.cancelled);
+            if cancelled {
+                return; // nobody waits for this outcome any more
+            }
             lock(&shared.queue).push((token, outcome));
             // A full socket already wakes the reader; nothing else can go wrong worth reporting.
             let _ = (&shared.writer).write(&[1]);
         });
+        let cancelled = match lock(&self.shared.tasks).get_mut(&token) {
+            Some(t) if !t.cancelled => {
+                t.abort = Some(spawned.abort_handle());
+                false
+            }
+            Some(_) => true,
+            None => false, // already finished
+        };
+        if cancelled {
+            spawned.abort();
+        }
         Ok(token)
     }
 }
@@ -135,11 +180,39 @@ impl Completions {
         Ok(Completions {
             shared: Arc::new(Shared {
                 queue: Mutex::new(Vec::new()),
+                tasks: Mutex::new(HashMap::new()),
                 writer,
             }),
             reader,
             next: AtomicU64::new(1),
+            pid: std::process::id(),
         })
+    }
+
+    /// Aborts the call under `token`; whether it was still running (if so, no outcome follows).
+    fn cancel(&self, token: u64) -> bool {
+        if std::process::id() != self.pid {
+            return false;
+        }
+        let abort = match lock(&self.shared.tasks).get_mut(&token) {
+            Some(t) if !t.cancelled => {
+                t.cancelled = true;
+                t.abort.take()
+            }
+            _ => return false,
+        };
+        if let Some(abort) = abort {
+            abort.abort();
+        }
+        true
+    }
+
+    /// How many calls are still running (an aborted one until its future has been dropped).
+    fn pending(&self) -> usize {
+        if std::process::id() != self.pid {
+            return 0;
+        }
+        lock(&self.shared.tasks).len()
     }
 
     /// The file descriptor to watch for readability.

@@ -7,6 +7,8 @@ import datetime as dt
 import pickle
 import time
 import uuid
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -178,6 +180,89 @@ def test_works_under_several_loops(server: Server) -> None:
         assert loop.run_until_complete(app.list_grants(limit=2)).limit == 2
     finally:
         loop.close()
+
+
+# ------------------------------------------------------------------ cancellation
+
+
+async def _cancel_midway(server: Server, prefix: str, call: Coroutine[Any, Any, Any]) -> None:
+    """Cancels ``call`` during a 2 s server delay; its Rust task must be gone well before."""
+    from grantline._client import _dispatcher
+
+    d = _dispatcher()
+    assert d.completions.pending() == 0  # finished calls leave nothing behind
+    server.fault(prefix, 0, 1, delay_ms=2000)
+    try:
+        task = asyncio.ensure_future(call)
+        await asyncio.sleep(0.2)
+        assert d.completions.pending() == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        deadline = time.monotonic() + 1.0
+        while d.completions.pending() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert d.completions.pending() == 0, "the Rust request was not aborted"
+        assert not d.pending
+    finally:
+        server.clear_faults()
+
+
+async def test_cancel_aborts_create(server: Server) -> None:
+    app = App(server.app_key)
+    await _cancel_midway(server, "/sdk/managed-secrets/", app.create_managed_secret_grant(
+        server.ms_id, principal=SystemPrincipal(label=label())))
+    g = await app.create_managed_secret_grant(server.ms_id, principal=SystemPrincipal(label=label()))
+    assert g.principal_type == "system"
+
+
+async def test_cancel_aborts_list(server: Server) -> None:
+    from grantline._client import _dispatcher
+
+    app = App(server.app_key)
+    await _cancel_midway(server, "/sdk/grants/list", app.list_grants(limit=1))
+    assert (await app.list_grants(limit=1)).limit == 1
+    assert _dispatcher().completions.pending() == 0
+
+
+async def test_cancel_aborts_iter_grants(server: Server) -> None:
+    app = App(server.app_key)
+
+    async def first() -> Any:
+        async for item in app.iter_grants(limit=1):
+            return item
+
+    await _cancel_midway(server, "/sdk/grants/list", first())
+    assert await first() is not None
+
+
+def test_cancel_native_queue(server: Server) -> None:
+    """An aborted call posts no outcome; a finished or unknown token is not cancellable."""
+    app = grantline._native.AsyncApp(server.app_key, None, 30.0, 0, None, "service", False)
+    c = grantline._native.Completions()
+    assert c.cancel(12345) is False
+
+    def settle() -> None:
+        deadline = time.monotonic() + 5.0
+        while c.pending() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert c.pending() == 0
+
+    done = app.list(c, None, None, None, None, None, 1, 0)
+    settle()
+    assert [(t, ok) for t, ok, _ in c.drain()] == [(done, True)]
+    assert c.cancel(done) is False
+    server.fault("/sdk/grants/list", 0, 1, delay_ms=2000)
+    try:
+        slow = app.list(c, None, None, None, None, None, 1, 0)
+        time.sleep(0.2)
+        assert c.pending() == 1
+        assert c.cancel(slow) is True
+        assert c.cancel(slow) is False
+        settle()
+        assert c.drain() == []
+    finally:
+        server.clear_faults()
 
 
 # ------------------------------------------------------------------ errors

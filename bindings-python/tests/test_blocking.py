@@ -31,6 +31,8 @@ def test_every_method(server: Server) -> None:
             ]
         ]
         agent = app.get_agent(server.agent_id)
+        assert (agent.caller, agent.base_url) == (server.agent_id, app.base_url)
+        assert repr(agent) == f"blocking.Agent(base_url={app.base_url!r}, caller={server.agent_id!r})"
         mine = agent.create_managed_secret_grant(server.ms_id, principal=AgentPrincipal(label=lab()))
         assert mine.principal_type == "agent"
         assert mine.grant_id in {i.grant_id for i in agent.list_grants().grants}
@@ -46,6 +48,7 @@ def test_every_method(server: Server) -> None:
             app.revoke_grant(made[2].grant_id)
     own = blocking.Agent(server.agent_key)
     g = own.create_managed_secret_grant(server.ms_id, principal=AgentPrincipal(label=lab()))
+    assert own.actor_id is not None and own.caller is None
     assert g.grant_id in {i.grant_id for i in own.iter_grants()}
     assert own.list_grants(limit=1).limit == 1
 

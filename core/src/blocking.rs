@@ -23,7 +23,6 @@ use crate::params::ListGrantsParams;
 use crate::policy::GrantPolicy;
 use crate::principal::Principal;
 use crate::transport::Inner;
-use futures_util::StreamExt;
 use std::cell::RefCell;
 use std::future::Future;
 use std::sync::{Arc, Weak};
@@ -184,7 +183,7 @@ impl App {
     pub fn grants(
         &self,
         params: ListGrantsParams,
-    ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
+    ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static + use<> {
         self.clone().into_grants(params)
     }
 
@@ -194,10 +193,11 @@ impl App {
         self,
         params: ListGrantsParams,
     ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
-        owned_grants(move |stream| {
-            self.run(|app| {
-                let stream = stream.get_or_insert_with(|| app.grants(params.clone()).boxed());
-                async move { Ok(stream.next().await) }
+        let start = params.offset;
+        paged(start, move |offset| {
+            self.list_grants(&ListGrantsParams {
+                offset,
+                ..params.clone()
             })
         })
     }
@@ -250,6 +250,11 @@ impl Agent {
         Agent { agent }
     }
 
+    /// The async client with the same settings.
+    pub fn as_async(&self) -> &crate::Agent {
+        &self.agent
+    }
+
     fn run<T, Fut: Future<Output = Result<T, Error>>>(
         &self,
         call: impl FnOnce(crate::Agent) -> Fut,
@@ -286,7 +291,7 @@ impl Agent {
     pub fn grants(
         &self,
         params: ListGrantsParams,
-    ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
+    ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static + use<> {
         self.clone().into_grants(params)
     }
 
@@ -295,10 +300,11 @@ impl Agent {
         self,
         params: ListGrantsParams,
     ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
-        owned_grants(move |stream| {
-            self.run(|agent| {
-                let stream = stream.get_or_insert_with(|| agent.grants(params.clone()).boxed());
-                async move { Ok(stream.next().await) }
+        let start = params.offset;
+        paged(start, move |offset| {
+            self.list_grants(&ListGrantsParams {
+                offset,
+                ..params.clone()
             })
         })
     }
@@ -309,26 +315,26 @@ impl Agent {
     }
 }
 
-type ItemStream = futures_util::stream::BoxStream<'static, Result<GrantItem, Error>>;
-
-/// An owning, fused iterator over a paginated stream that `next` advances on the calling thread.
-fn owned_grants<N>(mut next: N) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static
+/// Every item of a listing, page by page. Each page is fetched when `next` needs it, on the
+/// thread calling `next` (with that thread's runtime and pool). Fused after an error.
+fn paged<F>(start: u64, mut fetch: F) -> impl Iterator<Item = Result<GrantItem, Error>> + Send
 where
-    N: FnMut(&mut Option<ItemStream>) -> Result<Option<Result<GrantItem, Error>>, Error>
-        + Send
-        + 'static,
+    F: FnMut(u64) -> Result<GrantPage, Error> + Send,
 {
-    let mut stream: Option<ItemStream> = None;
-    let mut finished = false;
+    let mut next = Some(start);
+    let mut items = Vec::new().into_iter();
     std::iter::from_fn(move || {
-        if finished {
-            return None;
+        loop {
+            if let Some(item) = items.next() {
+                return Some(Ok(item));
+            }
+            match fetch(next.take()?) {
+                Ok(page) => {
+                    next = crate::client::next_offset(&page);
+                    items = page.grants.into_iter();
+                }
+                Err(e) => return Some(Err(e)),
+            }
         }
-        let item = match next(&mut stream) {
-            Ok(item) => item,
-            Err(e) => Some(Err(e)),
-        };
-        finished = !matches!(item, Some(Ok(_)));
-        item
     })
 }

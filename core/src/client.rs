@@ -321,6 +321,12 @@ fn canonical_uuid(value: &str, field: &str, lenient: bool) -> Result<String, Err
     }
 }
 
+/// Where the page after `page` starts, if there is one (an empty page ends the walk).
+pub(crate) fn next_offset(page: &GrantPage) -> Option<u64> {
+    let count = page.grants.len() as u64;
+    (page.has_more && count > 0).then_some(page.offset + count)
+}
+
 /// Walks every page of a listing as one stream of items; `fetch` loads the page at an offset.
 fn paginate<F, Fut>(
     start: u64,
@@ -337,8 +343,7 @@ where
                 return Ok(None);
             };
             let page = fetched.await?;
-            let count = page.grants.len() as u64;
-            let following = (page.has_more && count > 0).then_some(page.offset + count);
+            let following = next_offset(&page);
             Ok(Some((
                 stream::iter(page.grants.into_iter().map(Ok)),
                 following,

@@ -935,6 +935,30 @@ fn blocking_clients_work_from_plain_threads() {
         [own.grant_id.as_str()]
     );
 
+    // An iterator started on one thread and finished on another fetches each page on the
+    // thread that asks for it, while the first thread stays alive but idle (its runtime is not
+    // being driven, so a connection from its pool could not make progress).
+    let quick = grantline::blocking::App::builder(&t.app_key)
+        .base_url(&t.base_url)
+        .timeout(std::time::Duration::from_secs(2))
+        .max_retries(0)
+        .build()
+        .unwrap();
+    let total = quick.list_grants(&ListGrantsParams::new()).unwrap().total as usize;
+    let (handoff, receive) = std::sync::mpsc::channel();
+    let (done, wait_done) = std::sync::mpsc::channel::<()>();
+    let first_thread = std::thread::spawn(move || {
+        let mut iter = quick.grants(ListGrantsParams::new().limit(5));
+        let first = iter.next().unwrap().unwrap();
+        handoff.send((first, iter)).unwrap();
+        let _ = wait_done.recv();
+    });
+    let (first, iter) = receive.recv().unwrap();
+    let rest = iter.collect::<Result<Vec<GrantItem>, _>>();
+    drop(done);
+    first_thread.join().unwrap();
+    assert_eq!(rest.unwrap().len() + 1, total, "{first:?}");
+
     // Inside an async runtime the blocking client refuses instead of deadlocking.
     let err = rt
         .block_on(async { app.list_grants(&ListGrantsParams::new()) })

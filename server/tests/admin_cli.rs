@@ -234,8 +234,10 @@ async fn injected_faults() {
         &env,
         "POST",
         "/admin/faults",
-        Some(json!({"path_prefix": "/sdk/grants/list", "status": 503, "times": 2, "retry_after": "7",
-                    "headers": {"X-Request-Id": "req-42"}})),
+        Some(
+            json!({"path_prefix": "/sdk/grants/list", "status": 503, "times": 2, "retry_after": "7",
+                    "headers": {"X-Request-Id": "req-42"}}),
+        ),
         &tok,
     )
     .await

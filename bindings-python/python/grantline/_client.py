@@ -12,13 +12,14 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable
 from enum import Enum
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
 
 from . import _native
 from ._errors import GrantlineError, InvalidArgumentError
 from ._native import (
     AgentPrincipal,
     AsyncAgent,
+    AsyncApp,
     AsyncGrantStream,
     CreateGrantResult,
     GrantListResult,
@@ -110,12 +111,17 @@ def _dispatcher() -> _Dispatcher:
 
 
 async def _submit(start: Callable[..., int], *args: Any) -> Any:
+    import asyncio
+
     d = _dispatcher()
     token = start(d.completions, *args)
     fut: asyncio.Future[Any] = d.loop.create_future()
     d.pending[token] = fut
     try:
         return await fut
+    except asyncio.CancelledError:
+        d.completions.cancel(token)  # abort the Rust request too
+        raise
     finally:
         d.pending.pop(token, None)
 
@@ -129,8 +135,89 @@ async def _iterate(stream: AsyncGrantStream) -> AsyncIterator[GrantItem]:
             yield item
 
 
-class App:
+_C = TypeVar("_C", bound="_AsyncClient")
+
+
+class _AsyncClient:
+    """What the async ``App`` and ``Agent`` share: listing, closing, context management."""
+
+    _native: Union[AsyncApp, AsyncAgent]
+    _getter: Optional[UserTokenGetter] = None
+
+    @property
+    def base_url(self) -> str:
+        """The resolved backend URL."""
+        return self._native.base_url
+
+    @property
+    def actor_id(self) -> Optional[str]:
+        """The actor id the server returned, once it has."""
+        return self._native.actor_id
+
+    async def _token(self, explicit: Optional[str]) -> Optional[str]:
+        """An explicit ``end_user_token`` wins; else the getter's (apps only), else none."""
+        if explicit is None and self._getter is not None:
+            return await _resolve_token(self._getter)
+        return explicit
+
+    async def list_grants(
+        self,
+        *,
+        provider_id: Optional[str] = None,
+        status: Optional[str] = None,
+        account: Optional[str] = None,
+        label: Optional[str] = None,
+        end_user_token: Optional[str] = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> GrantListResult:
+        """One page of the grants this client can see.
+
+        An app sees every grant it owns; an agent, its own grants and those delegated to it.
+        """
+        token = await self._token(end_user_token)
+        result: GrantListResult = await _submit(
+            self._native.list, provider_id, status, account, label, token, limit, offset
+        )
+        return result
+
+    async def iter_grants(
+        self,
+        *,
+        provider_id: Optional[str] = None,
+        status: Optional[str] = None,
+        account: Optional[str] = None,
+        label: Optional[str] = None,
+        end_user_token: Optional[str] = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> AsyncIterator[GrantItem]:
+        """Every grant ``list_grants`` would page through (``limit`` is the page size)."""
+        token = await self._token(end_user_token)
+        stream = self._native.grants(provider_id, status, account, label, token, limit, offset)
+        async for item in _iterate(stream):
+            yield item
+
+    async def close(self) -> None:
+        """Closes the client; later calls fail. Idempotent."""
+        self._native.close()
+
+    async def __aenter__(self: _C) -> _C:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+
+class App(_AsyncClient):
     """The operator client (async): issue, list and revoke grants for an app."""
+
+    _native: AsyncApp
 
     def __init__(
         self,
@@ -156,16 +243,6 @@ class App:
             user_token_getter is not None,
         )
 
-    @property
-    def base_url(self) -> str:
-        """The resolved backend URL."""
-        return self._native.base_url
-
-    @property
-    def actor_id(self) -> Optional[str]:
-        """The actor id the server returned, once it has."""
-        return self._native.actor_id
-
     def __repr__(self) -> str:
         return f"App(base_url={self.base_url!r})"
 
@@ -183,48 +260,9 @@ class App:
         )
         return result
 
-    async def list_grants(
-        self,
-        *,
-        provider_id: Optional[str] = None,
-        status: Optional[str] = None,
-        account: Optional[str] = None,
-        label: Optional[str] = None,
-        end_user_token: Optional[str] = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> GrantListResult:
-        """One page of grants."""
-        if end_user_token is None and self._getter is not None:
-            end_user_token = await _resolve_token(self._getter)
-        result: GrantListResult = await _submit(
-            self._native.list, provider_id, status, account, label, end_user_token, limit, offset
-        )
-        return result
-
-    async def iter_grants(
-        self,
-        *,
-        provider_id: Optional[str] = None,
-        status: Optional[str] = None,
-        account: Optional[str] = None,
-        label: Optional[str] = None,
-        end_user_token: Optional[str] = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> AsyncIterator[GrantItem]:
-        """Every matching grant, page after page (``limit`` is the page size)."""
-        if end_user_token is None and self._getter is not None:
-            end_user_token = await _resolve_token(self._getter)
-        stream = self._native.grants(
-            provider_id, status, account, label, end_user_token, limit, offset
-        )
-        async for item in _iterate(stream):
-            yield item
-
     async def revoke_grant(self, grant_id: str, *, reason: Optional[str] = None) -> RevokeGrantResult:
         """Revokes a grant of either kind."""
-        token = await _resolve_token(self._getter) if self._getter is not None else None
+        token = await self._token(None)
         result: RevokeGrantResult = await _submit(self._native.revoke, grant_id, reason, token)
         return result
 
@@ -232,24 +270,13 @@ class App:
         """An ``Agent`` acting as the managed agent ``agent_id`` through this app's key."""
         return Agent._wrap(self._native.get_agent(str(agent_id) if agent_id else agent_id))
 
-    async def close(self) -> None:
-        """Closes the client; later calls fail. Idempotent."""
-        self._native.close()
 
-    async def __aenter__(self) -> App:
-        return self
+class Agent(_AsyncClient):
+    """The workload client (async): an agent lists its grants and issues grants for itself.
 
-    async def __aexit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        await self.close()
-
-
-class Agent:
-    """The workload client (async): an agent lists its grants and issues grants for itself."""
+    ``user_token_getter`` is accepted for compatibility and never called (as in ``alter_sdk``):
+    an agent sends an end-user token only when one is passed explicitly.
+    """
 
     _native: AsyncAgent
 
@@ -274,16 +301,6 @@ class Agent:
         return agent
 
     @property
-    def base_url(self) -> str:
-        """The resolved backend URL."""
-        return self._native.base_url
-
-    @property
-    def actor_id(self) -> Optional[str]:
-        """The actor id the server returned, once it has."""
-        return self._native.actor_id
-
-    @property
     def caller(self) -> Optional[str]:
         """The impersonated agent id (agents from ``App.get_agent``) or the given caller."""
         return self._native.caller
@@ -304,53 +321,3 @@ class Agent:
             self._native.create, managed_secret_id, principal, grant_policy, credential_id
         )
         return result
-
-    async def list_grants(
-        self,
-        *,
-        provider_id: Optional[str] = None,
-        status: Optional[str] = None,
-        account: Optional[str] = None,
-        label: Optional[str] = None,
-        end_user_token: Optional[str] = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> GrantListResult:
-        """One page of the grants this agent can see."""
-        result: GrantListResult = await _submit(
-            self._native.list, provider_id, status, account, label, end_user_token, limit, offset
-        )
-        return result
-
-    async def iter_grants(
-        self,
-        *,
-        provider_id: Optional[str] = None,
-        status: Optional[str] = None,
-        account: Optional[str] = None,
-        label: Optional[str] = None,
-        end_user_token: Optional[str] = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> AsyncIterator[GrantItem]:
-        """Every grant this agent can see, page after page."""
-        stream = self._native.grants(
-            provider_id, status, account, label, end_user_token, limit, offset
-        )
-        async for item in _iterate(stream):
-            yield item
-
-    async def close(self) -> None:
-        """Closes the client. Idempotent."""
-        self._native.close()
-
-    async def __aenter__(self) -> Agent:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        await self.close()

@@ -13,6 +13,10 @@ class Completions:
     def __new__(cls) -> Completions: ...
     def fileno(self) -> int: ...
     def drain(self) -> list[tuple[int, bool, Any]]: ...
+    def cancel(self, token: int) -> bool:
+        """Aborts the call ``token``; True if it was still running (no outcome follows)."""
+    def pending(self) -> int:
+        """How many calls submitted through this queue are still running."""
 
 @final
 class UserPrincipal:
@@ -399,6 +403,12 @@ class BlockingAgent:
         max_retries: int,
         caller: Optional[str],
     ) -> BlockingAgent: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def actor_id(self) -> Optional[str]: ...
+    @property
+    def caller(self) -> Optional[str]: ...
     def create(
         self,
         managed_secret_id: str,
