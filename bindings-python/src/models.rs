@@ -80,8 +80,8 @@ macro_rules! _clone_ty {
 }
 
 /// A grant on a managed secret.
-#[pyclass(frozen, eq, module = "grantline._native")]
-#[derive(PartialEq)]
+#[pyclass(frozen, eq, hash, module = "grantline._native")]
+#[derive(PartialEq, Hash)]
 pub struct ManagedSecretGrantItem(pub(crate) grantline::ManagedSecretGrantItem);
 
 getters!(ManagedSecretGrantItem {
@@ -145,8 +145,8 @@ impl ManagedSecretGrantItem {
 }
 
 /// An OAuth grant.
-#[pyclass(frozen, eq, module = "grantline._native")]
-#[derive(PartialEq)]
+#[pyclass(frozen, eq, hash, module = "grantline._native")]
+#[derive(PartialEq, Hash)]
 pub struct OAuthGrantItem(pub(crate) grantline::OAuthGrantItem);
 
 getters!(OAuthGrantItem {
@@ -195,9 +195,16 @@ impl OAuthGrantItem {
 }
 
 /// A grant of a kind this version does not know, kept with its raw fields.
-#[pyclass(frozen, eq, module = "grantline._native")]
+#[pyclass(frozen, eq, hash, module = "grantline._native")]
 #[derive(PartialEq)]
 pub struct UnknownGrantItem(pub(crate) grantline::UnknownGrantItem);
+
+/// Raw JSON fields have no hash; equal items share their kind and id, so those suffice.
+impl std::hash::Hash for UnknownGrantItem {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.grant_kind(), self.grant_id()).hash(state);
+    }
+}
 
 #[pymethods]
 impl UnknownGrantItem {
@@ -249,8 +256,8 @@ pub(crate) fn item_to_py(py: Python<'_>, item: GrantItem) -> PyResult<Py<PyAny>>
 }
 
 /// What `create_managed_secret_grant` returns.
-#[pyclass(frozen, eq, module = "grantline._native")]
-#[derive(PartialEq)]
+#[pyclass(frozen, eq, hash, module = "grantline._native")]
+#[derive(PartialEq, Hash)]
 pub struct CreateGrantResult(pub(crate) grantline::CreateGrantResult);
 
 getters!(CreateGrantResult {
@@ -277,8 +284,8 @@ impl CreateGrantResult {
 }
 
 /// What `revoke_grant` returns.
-#[pyclass(frozen, eq, module = "grantline._native")]
-#[derive(PartialEq)]
+#[pyclass(frozen, eq, hash, module = "grantline._native")]
+#[derive(PartialEq, Hash)]
 pub struct RevokeGrantResult(pub(crate) grantline::RevokeGrantResult);
 
 getters!(RevokeGrantResult {
@@ -346,8 +353,8 @@ impl GrantListResult {
 }
 
 /// Bounds on a grant's lifetime; validated by the core when built.
-#[pyclass(frozen, eq, module = "grantline._native")]
-#[derive(PartialEq, Clone)]
+#[pyclass(frozen, eq, hash, module = "grantline._native")]
+#[derive(PartialEq, Hash, Clone)]
 pub struct GrantPolicy(pub(crate) grantline::GrantPolicy);
 
 /// A Python value as JSON for the core's policy rules (type conversion only).

@@ -23,8 +23,8 @@ macro_rules! principal_common {
 }
 
 /// An end user, by a JWT from one of the app's identity providers.
-#[pyclass(frozen, eq, module = "grantline._native")]
-#[derive(PartialEq)]
+#[pyclass(frozen, eq, hash, module = "grantline._native")]
+#[derive(PartialEq, Hash)]
 pub struct UserPrincipal(pub(crate) Principal);
 principal_common!(UserPrincipal);
 
@@ -60,8 +60,8 @@ impl UserPrincipal {
 }
 
 /// Every member of an IDP group.
-#[pyclass(frozen, eq, module = "grantline._native")]
-#[derive(PartialEq)]
+#[pyclass(frozen, eq, hash, module = "grantline._native")]
+#[derive(PartialEq, Hash)]
 pub struct GroupPrincipal(pub(crate) Principal);
 principal_common!(GroupPrincipal);
 
@@ -109,8 +109,8 @@ impl GroupPrincipal {
 }
 
 /// The system (no identity).
-#[pyclass(frozen, eq, module = "grantline._native")]
-#[derive(PartialEq)]
+#[pyclass(frozen, eq, hash, module = "grantline._native")]
+#[derive(PartialEq, Hash)]
 pub struct SystemPrincipal(pub(crate) Principal);
 principal_common!(SystemPrincipal);
 
@@ -129,8 +129,8 @@ impl SystemPrincipal {
 }
 
 /// The calling agent itself.
-#[pyclass(frozen, eq, module = "grantline._native")]
-#[derive(PartialEq)]
+#[pyclass(frozen, eq, hash, module = "grantline._native")]
+#[derive(PartialEq, Hash)]
 pub struct AgentPrincipal(pub(crate) Principal);
 principal_common!(AgentPrincipal);
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import pickle
 import time
 import uuid
@@ -109,9 +110,12 @@ async def test_pagination_iter_grants(server: Server) -> None:
     page3 = await app.list_grants(provider_id=s.managed_secret_slug, limit=3, offset=6)
     assert len(page3.grants) == 1 and not page3.has_more
     seen = [i.grant_id async for i in app.iter_grants(provider_id=s.managed_secret_slug, limit=3)]
+    one_page = await app.list_grants(provider_id=s.managed_secret_slug, limit=1000)
+    assert seen == [i.grant_id for i in one_page.grants]  # the listing's order, no repeats
     assert sorted(seen) == sorted(made)
-    assert seen == [g for g in seen]  # ordered, no duplicates
-    assert len(set(seen)) == 7
+    seen_from_4 = [i.grant_id async for i in app.iter_grants(
+        provider_id=s.managed_secret_slug, limit=2, offset=4)]
+    assert seen_from_4 == seen[4:]
 
 
 async def test_oauth_items_match_and_repr(server: Server) -> None:
@@ -130,7 +134,8 @@ async def test_oauth_items_match_and_repr(server: Server) -> None:
         case _:
             raise AssertionError("no match")
     again = (await app.list_grants(label=lab)).grants[0]
-    assert again == item
+    assert again == item and again is not item
+    assert len({item, again}) == 1  # frozen values: hashable, equal ones hash alike
     assert "OAuthGrantItem(" in repr(item)
     with pytest.raises(AttributeError):
         item.label = "x"  # type: ignore[misc]
@@ -182,6 +187,37 @@ def test_works_under_several_loops(server: Server) -> None:
         loop.close()
 
 
+def test_each_event_loop_releases_its_queue(server: Server) -> None:
+    """A loop that is gone takes its completion queue (a socket pair) with it: no fd leak."""
+    import gc
+
+    from grantline._client import _dispatchers
+
+    app = App(server.app_key)
+    asyncio.run(app.list_grants(limit=1))
+    gc.collect()
+    fds, queues = len(os.listdir("/proc/self/fd")), len(_dispatchers)
+    for _ in range(40):
+        asyncio.run(app.list_grants(limit=1))
+    gc.collect()
+    assert len(_dispatchers) <= queues
+    assert len(os.listdir("/proc/self/fd")) <= fds + 2
+
+
+def test_uvloop(server: Server) -> None:
+    import uvloop  # a test dependency (scripts/test.sh): a loop that is not asyncio's own
+
+    app = App(server.app_key)
+
+    async def main() -> tuple[list[int], int]:
+        pages = await asyncio.gather(*[app.list_grants(limit=n) for n in (1, 2, 3)])
+        every = [g async for g in app.iter_grants(limit=2)]
+        return [p.limit for p in pages], len(every)
+
+    limits, every = uvloop.run(main())
+    assert limits == [1, 2, 3] and every > 0
+
+
 # ------------------------------------------------------------------ cancellation
 
 
@@ -189,7 +225,7 @@ async def _cancel_midway(server: Server, prefix: str, call: Coroutine[Any, Any, 
     """Cancels ``call`` during a 2 s server delay; its Rust task must be gone well before."""
     from grantline._client import _dispatcher
 
-    d = _dispatcher()
+    d = _dispatcher(asyncio.get_running_loop())
     assert d.completions.pending() == 0  # finished calls leave nothing behind
     server.fault(prefix, 0, 1, delay_ms=2000)
     try:
@@ -222,7 +258,7 @@ async def test_cancel_aborts_list(server: Server) -> None:
     app = App(server.app_key)
     await _cancel_midway(server, "/sdk/grants/list", app.list_grants(limit=1))
     assert (await app.list_grants(limit=1)).limit == 1
-    assert _dispatcher().completions.pending() == 0
+    assert _dispatcher(asyncio.get_running_loop()).completions.pending() == 0
 
 
 async def test_cancel_aborts_iter_grants(server: Server) -> None:

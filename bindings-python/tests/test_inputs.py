@@ -140,3 +140,5 @@ def test_repr_never_shows_secrets() -> None:
     a = App(KEY, base_url=DEAD)
     assert KEY not in repr(a)
     assert p == UserPrincipal(user_token="eyJsecret-token", label="mine")
+    assert hash(p) == hash(UserPrincipal(user_token="eyJsecret-token", label="mine"))
+    assert len({grantline.GrantPolicy(max_ttl_seconds=5), grantline.GrantPolicy(max_ttl_seconds=5)}) == 1

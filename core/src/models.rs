@@ -192,7 +192,7 @@ pub enum CredentialKind {
 }
 
 /// What `create_managed_secret_grant` returns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CreateGrantResult {
     /// The new grant's id.
@@ -213,7 +213,7 @@ pub struct CreateGrantResult {
 }
 
 /// A grant on a managed secret, as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ManagedSecretGrantItem {
     /// The grant's id.
@@ -282,7 +282,7 @@ pub struct ManagedSecretGrantItem {
 }
 
 /// An OAuth grant, as listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct OAuthGrantItem {
     /// The grant's id.
@@ -586,7 +586,7 @@ impl GrantPage {
 }
 
 /// What `revoke_grant` returns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RevokeGrantResult {
     /// Always true on success.

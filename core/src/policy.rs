@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 /// assert!(policy.validate().is_ok());
 /// assert!(GrantPolicy::new().max_ttl_seconds(0).validate().is_err());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct GrantPolicy {
     /// Absolute end of the grant (must be in the future when the grant is created).
     #[serde(skip_serializing_if = "Option::is_none", with = "time_fmt::option")]

@@ -17,7 +17,7 @@ const MAX_USER_TOKEN: usize = 8192;
 /// assert!(Principal::system(Some("x".repeat(256))).is_err());
 /// # Ok::<(), grantline::Error>(())
 /// ```
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Principal {
     /// An end user, identified by a JWT from one of the app's identity providers.

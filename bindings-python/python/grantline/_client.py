@@ -73,10 +73,13 @@ async def _resolve_token(getter: UserTokenGetter) -> str:
 
 
 class _Dispatcher:
-    """One event loop's completion queue and pending futures."""
+    """One event loop's completion queue and pending futures.
+
+    It holds no reference to its loop: ``_dispatchers`` is keyed weakly by the loop, so a loop
+    that is gone (each ``asyncio.run`` makes one) takes its dispatcher and socket pair with it.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
         self.completions = _native.Completions()
         self.pending: dict[int, asyncio.Future[Any]] = {}
         loop.add_reader(self.completions.fileno(), self._drain)
@@ -99,10 +102,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_dispatchers.clear)
 
 
-def _dispatcher() -> _Dispatcher:
-    import asyncio
-
-    loop = asyncio.get_running_loop()
+def _dispatcher(loop: asyncio.AbstractEventLoop) -> _Dispatcher:
     d = _dispatchers.get(loop)
     if d is None:
         d = _Dispatcher(loop)
@@ -113,9 +113,10 @@ def _dispatcher() -> _Dispatcher:
 async def _submit(start: Callable[..., int], *args: Any) -> Any:
     import asyncio
 
-    d = _dispatcher()
+    loop = asyncio.get_running_loop()
+    d = _dispatcher(loop)
     token = start(d.completions, *args)
-    fut: asyncio.Future[Any] = d.loop.create_future()
+    fut: asyncio.Future[Any] = loop.create_future()
     d.pending[token] = fut
     try:
         return await fut

@@ -1,5 +1,5 @@
-# Type stubs for the PyO3 module grantline._native (checked against the module by
-# scripts/check_stubs.py, so they cannot drift).
+# Type stubs for the PyO3 module grantline._native (checked against the compiled module by
+# mypy stubtest in scripts/test.sh, so they cannot drift).
 import datetime
 from typing import Any, ClassVar, Optional, Union, final
 
