@@ -5,20 +5,28 @@ use crate::error::{ResultExt, invalid, json_to_py};
 use grantline::{GrantItem, GrantPage, OffsetDateTime};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
 
 static DATETIME: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
 
-/// A UTC `datetime.datetime`.
-pub(crate) fn to_datetime(py: Python<'_>, t: &OffsetDateTime) -> PyResult<Py<PyAny>> {
-    let (cls, utc) = DATETIME.get_or_try_init(py, || -> PyResult<_> {
+/// `datetime.datetime` and `datetime.timezone.utc`, looked up once.
+fn datetime_types(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
+    DATETIME.get_or_try_init(py, || -> PyResult<_> {
         let m = py.import("datetime")?;
         Ok((
             m.getattr("datetime")?.unbind(),
             m.getattr("timezone")?.getattr("utc")?.unbind(),
         ))
-    })?;
+    })
+}
+
+/// A UTC `datetime.datetime`.
+pub(crate) fn to_datetime(py: Python<'_>, t: &OffsetDateTime) -> PyResult<Py<PyAny>> {
+    let (cls, utc) = datetime_types(py)?;
     let t = t.to_offset(time::UtcOffset::UTC);
     cls.bind(py)
         .call1((
@@ -36,6 +44,11 @@ pub(crate) fn to_datetime(py: Python<'_>, t: &OffsetDateTime) -> PyResult<Py<PyA
 
 fn opt_datetime(py: Python<'_>, t: &Option<OffsetDateTime>) -> PyResult<Option<Py<PyAny>>> {
     t.as_ref().map(|t| to_datetime(py, t)).transpose()
+}
+
+/// A timestamp as `repr` shows it: RFC 3339, like `datetime.isoformat()`.
+fn iso(t: &OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
 fn q(s: &Option<String>) -> String {
@@ -139,7 +152,7 @@ impl ManagedSecretGrantItem {
             g.principal_type,
             q(&g.label),
             g.status,
-            g.created_at
+            iso(&g.created_at)
         )
     }
 }
@@ -189,7 +202,7 @@ impl OAuthGrantItem {
             g.principal_type,
             q(&g.label),
             g.status,
-            g.created_at
+            iso(&g.created_at)
         )
     }
 }
@@ -246,6 +259,54 @@ impl UnknownGrantItem {
     }
 }
 
+/// `__reduce__` of a result class: the core value as its wire JSON, rebuilt by [`_restore`].
+fn reduce<'py, T: Serialize>(
+    py: Python<'py>,
+    kind: &str,
+    value: &T,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let wire = serde_json::to_vec(value).map_err(|e| crate::error::internal(py, &e.to_string()))?;
+    let restore = py.import("grantline._native")?.getattr("_restore")?;
+    (restore, (kind, PyBytes::new(py, &wire))).into_pyobject(py)
+}
+
+fn from_wire<T: DeserializeOwned>(py: Python<'_>, wire: &[u8]) -> PyResult<T> {
+    serde_json::from_slice(wire)
+        .map_err(|e| invalid(py, format!("not a pickled grantline value: {e}")))
+}
+
+/// Rebuilds a pickled result (`kind` as written by its `__reduce__`).
+#[pyfunction]
+pub fn _restore(py: Python<'_>, kind: &str, wire: &[u8]) -> PyResult<Py<PyAny>> {
+    match kind {
+        "item" => item_to_py(py, from_wire(py, wire)?),
+        "create" => Ok(Py::new(py, CreateGrantResult(from_wire(py, wire)?))?.into_any()),
+        "revoke" => Ok(Py::new(py, RevokeGrantResult(from_wire(py, wire)?))?.into_any()),
+        _ => Err(invalid(
+            py,
+            format!("unknown pickled grantline kind {kind:?}"),
+        )),
+    }
+}
+
+/// Rebuilds a pickled page (its items are pickled one by one).
+#[pyfunction]
+pub fn _restore_page(
+    grants: Bound<'_, PyList>,
+    total: u64,
+    limit: u32,
+    offset: u64,
+    has_more: bool,
+) -> GrantListResult {
+    GrantListResult {
+        grants: grants.unbind(),
+        total,
+        limit,
+        offset,
+        has_more,
+    }
+}
+
 /// One listed grant as its Python class.
 pub(crate) fn item_to_py(py: Python<'_>, item: GrantItem) -> PyResult<Py<PyAny>> {
     Ok(match item {
@@ -278,7 +339,7 @@ impl CreateGrantResult {
             g.grant_id,
             g.principal_type,
             q(&g.label),
-            g.created_at
+            iso(&g.created_at)
         )
     }
 }
@@ -304,7 +365,7 @@ impl RevokeGrantResult {
             "RevokeGrantResult(success={}, grant_id={:?}, revoked_at={})",
             if self.0.success { "True" } else { "False" },
             self.0.grant_id,
-            self.0.revoked_at
+            iso(&self.0.revoked_at)
         )
     }
 }
@@ -382,8 +443,14 @@ fn policy_value(py: Python<'_>, key: &str, v: &Bound<'_, PyAny>) -> PyResult<Val
         })
     } else if let Ok(s) = v.cast::<PyString>() {
         Ok(Value::String(s.extract::<String>()?))
-    } else if v.hasattr("isoformat")? && v.hasattr("tzinfo")? {
-        Ok(Value::String(v.call_method0("isoformat")?.extract()?))
+    } else if v.is_instance(datetime_types(py)?.0.bind(py))? {
+        // A naive datetime means local time, as everywhere in Python (`datetime.timestamp()`).
+        let aware = if v.getattr("tzinfo")?.is_none() {
+            v.call_method0("astimezone")?
+        } else {
+            v.clone()
+        };
+        Ok(Value::String(aware.call_method0("isoformat")?.extract()?))
     } else {
         Err(invalid(
             py,
@@ -473,7 +540,7 @@ impl GrantPolicy {
             "GrantPolicy(expires_at={}, max_ttl_seconds={}, default_ttl_seconds={})",
             self.0
                 .expires_at
-                .map_or_else(|| "None".to_owned(), |t| t.to_string()),
+                .map_or_else(|| "None".to_owned(), |t| iso(&t)),
             show(self.0.max_ttl_seconds),
             show(self.0.default_ttl_seconds)
         )
@@ -486,5 +553,45 @@ impl GrantPolicy {
             self.0.default_ttl_seconds,
         );
         (cls, args).into_pyobject(py)
+    }
+}
+
+/// `__reduce__` for a result class whose core value `$value` (of `self` as `$s`) pickles as JSON.
+macro_rules! picklable {
+    ($ty:ident, $kind:literal, |$s:ident| $value:expr) => {
+        #[pymethods]
+        impl $ty {
+            fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+                let $s = self;
+                reduce(py, $kind, &$value)
+            }
+        }
+    };
+}
+
+picklable!(
+    ManagedSecretGrantItem,
+    "item",
+    |s| GrantItem::ManagedSecret(s.0.clone())
+);
+picklable!(OAuthGrantItem, "item", |s| GrantItem::OAuth(s.0.clone()));
+picklable!(UnknownGrantItem, "item", |s| GrantItem::Unknown(
+    s.0.clone()
+));
+picklable!(CreateGrantResult, "create", |s| s.0);
+picklable!(RevokeGrantResult, "revoke", |s| s.0);
+
+#[pymethods]
+impl GrantListResult {
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let restore = py.import("grantline._native")?.getattr("_restore_page")?;
+        let args = (
+            self.grants.clone_ref(py),
+            self.total,
+            self.limit,
+            self.offset,
+            self.has_more,
+        );
+        (restore, args).into_pyobject(py)
     }
 }

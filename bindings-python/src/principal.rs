@@ -3,7 +3,17 @@
 use crate::convert::{opt_str, req_str};
 use crate::error::{ResultExt, invalid};
 use grantline::Principal;
+use pyo3::PyTypeInfo;
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+/// `__reduce__`: the class and its constructor's arguments (pickle, `copy`).
+fn reduce<'py, C: PyTypeInfo, A: IntoPyObject<'py>>(
+    py: Python<'py>,
+    args: A,
+) -> PyResult<Bound<'py, PyTuple>> {
+    (py.get_type::<C>(), args).into_pyobject(py)
+}
 
 macro_rules! principal_common {
     ($ty:ident) => {
@@ -50,6 +60,9 @@ impl UserPrincipal {
             Principal::User { user_token, .. } => user_token,
             _ => "",
         }
+    }
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce::<Self, _>(py, (self.user_token(), self.0.label()))
     }
     fn __repr__(&self) -> String {
         format!(
@@ -98,6 +111,12 @@ impl GroupPrincipal {
             _ => "",
         }
     }
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce::<Self, _>(
+            py,
+            (self.external_group_id(), self.idp_id(), self.0.label()),
+        )
+    }
     fn __repr__(&self) -> String {
         format!(
             "GroupPrincipal(external_group_id={:?}, idp_id={:?}, label={:?})",
@@ -123,6 +142,9 @@ impl SystemPrincipal {
             .py_err(py)
             .map(SystemPrincipal)
     }
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce::<Self, _>(py, (self.0.label(),))
+    }
     fn __repr__(&self) -> String {
         format!("SystemPrincipal(label={})", py_opt(self.0.label()))
     }
@@ -142,6 +164,9 @@ impl AgentPrincipal {
         Principal::agent(opt_str(py, label, "label")?)
             .py_err(py)
             .map(AgentPrincipal)
+    }
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        reduce::<Self, _>(py, (self.0.label(),))
     }
     fn __repr__(&self) -> String {
         format!("AgentPrincipal(label={})", py_opt(self.0.label()))

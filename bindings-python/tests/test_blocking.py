@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import threading
 import time
 import uuid
@@ -44,6 +45,10 @@ def test_every_method(server: Server) -> None:
         assert len({i.grant_id for i in every}) == len(every)
         r = app.revoke_grant(made[2].grant_id, reason="done")
         assert r.success
+        for value in (made[0], r, page):
+            back = pickle.loads(pickle.dumps(value))
+            assert type(back) is type(value) and repr(back) == repr(value)
+        assert pickle.loads(pickle.dumps(made[0])) == made[0]
         with pytest.raises(grantline.GrantRevokedError):
             app.revoke_grant(made[2].grant_id)
     own = blocking.Agent(server.agent_key)

@@ -142,3 +142,44 @@ def test_repr_never_shows_secrets() -> None:
     assert p == UserPrincipal(user_token="eyJsecret-token", label="mine")
     assert hash(p) == hash(UserPrincipal(user_token="eyJsecret-token", label="mine"))
     assert len({grantline.GrantPolicy(max_ttl_seconds=5), grantline.GrantPolicy(max_ttl_seconds=5)}) == 1
+
+
+def test_values_pickle_and_copy() -> None:
+    import copy
+    import pickle
+
+    values = [
+        UserPrincipal(user_token="eyJsecret-token", label="mine"),
+        GroupPrincipal(external_group_id="eng", idp_id="idp-1", label="team"),
+        SystemPrincipal(label="cron"),
+        SystemPrincipal(),
+        grantline.AgentPrincipal(label=None),
+        grantline.GrantPolicy(max_ttl_seconds=60, default_ttl_seconds=30),
+    ]
+    for v in values:
+        for back in (pickle.loads(pickle.dumps(v)), copy.deepcopy(v)):
+            assert back == v and type(back) is type(v)
+
+
+def test_naive_expires_at_is_local_time() -> None:
+    import datetime as dt
+    import os
+    import time
+
+    if not hasattr(time, "tzset"):
+        pytest.skip("needs time.tzset")
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Kolkata"  # UTC+05:30, no DST
+    time.tzset()
+    try:
+        naive = dt.datetime(2030, 1, 1, 12, 0)
+        policy = grantline.GrantPolicy(expires_at=naive)
+        assert policy.expires_at == dt.datetime(2030, 1, 1, 6, 30, tzinfo=dt.timezone.utc)
+        assert policy == grantline.GrantPolicy(expires_at=naive.astimezone())
+        assert "expires_at=2030-01-01T12:00:00+05:30" in repr(policy)
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()

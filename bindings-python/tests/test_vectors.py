@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -124,4 +125,9 @@ def test_model_vectors_blocking(server: Server, case: dict[str, Any]) -> None:
             app.list_grants()
         assert type(e.value).__name__ == case["error"]
     else:
-        check_page(app.list_grants(), case["expected"])
+        page = app.list_grants()
+        check_page(page, case["expected"])
+        back = pickle.loads(pickle.dumps(page))  # every item kind and field survives pickling
+        check_page(back, case["expected"])
+        assert back.grants == page.grants
+        assert not {id(g) for g in back.grants} & {id(g) for g in page.grants}
