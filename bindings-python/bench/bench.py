@@ -1,8 +1,10 @@
 """grantline vs alter-sdk 0.29.0, side by side against the same grantline-server.
 
 Reports import time, the client process's own CPU per call (time.process_time: every thread of
-the client process, not wall time) for list_grants(limit=100) and create_managed_secret_grant,
-and calls per second sequentially and with 64 calls in flight. Usage: scripts/bench.sh
+the client process, not wall time) for list_grants(limit=100) (also with every field of every
+item read) and create_managed_secret_grant, and calls per second sequentially and with 64 calls
+in flight; then grantline.blocking alone (sequential and 8 threads). Each client runs in its own
+process. Usage: scripts/bench.sh
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ import uuid
 from typing import Any
 
 CLIENTS = ["grantline", "alter_sdk"]
+# Every field of a managed-secret item (WIRE.md §3.2): the "read every field" rows touch them all,
+# so work a client defers to attribute access (grantline builds datetimes on read) is counted.
+FIELDS = [
+    "grant_kind", "grant_id", "managed_secret_id", "managed_secret_slug", "managed_secret_name",
+    "agent_id", "account_identifier", "status", "expires_at", "grant_expires_at", "created_at",
+    "last_used_at", "principal_type", "access_via", "delegated_at", "label", "credential_id",
+    "parent_grant_id", "grant_policy", "depth", "delegable", "scope_constraint",
+    "credential_kind", "credential_label",
+]
 
 
 def import_time(module: str, rounds: int = 7) -> float:
@@ -30,6 +41,49 @@ def import_time(module: str, rounds: int = 7) -> float:
         for _ in range(rounds)
     ]
     return statistics.median(runs)
+
+
+async def measure(call: Any, n: int) -> tuple[float, float]:
+    """Median over 3 rounds of n sequential calls: (client CPU ms per call, calls per second)."""
+    cpu, rate = [], []
+    for _ in range(3):
+        c0, w0 = time.process_time(), time.perf_counter()
+        for _ in range(n):
+            await call()
+        cpu.append((time.process_time() - c0) / n)
+        rate.append(n / (time.perf_counter() - w0))
+    return statistics.median(cpu) * 1000, statistics.median(rate)
+
+
+def blocking_worker(info: dict[str, Any], n: int) -> dict[str, float]:
+    """grantline.blocking (alter-sdk has no blocking API): sequential, then 8 threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import grantline
+    from grantline import blocking
+
+    app = blocking.App(info["app_key"])
+    app.list_grants(limit=100)
+    ms = info["managed_secret_id"]
+    calls = {
+        "list100": lambda: app.list_grants(limit=100),
+        "create": lambda: app.create_managed_secret_grant(
+            ms, principal=grantline.SystemPrincipal(label="bb-" + uuid.uuid4().hex)),
+    }
+    out: dict[str, float] = {}
+    for name, call in calls.items():
+
+        async def once(call: Any = call) -> None:
+            call()
+
+        out[f"blocking_{name}_cpu_ms"], out[f"blocking_{name}_seq_per_s"] = asyncio.run(
+            measure(once, n))
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda _, c=call: c(), range(16)))  # each thread's pool warmed
+            w0 = time.perf_counter()
+            list(pool.map(lambda _, c=call: c(), range(n * 4)))
+            out[f"blocking_{name}_t8_per_s"] = n * 4 / (time.perf_counter() - w0)
+    return out
 
 
 async def worker(module: str, info: dict[str, Any], n: int) -> dict[str, float]:
@@ -46,17 +100,17 @@ async def worker(module: str, info: dict[str, Any], n: int) -> dict[str, float]:
         page = await app.list_grants(limit=100)
         assert len(page.grants) == 100
 
+    async def list100_read() -> None:
+        page = await app.list_grants(limit=100)
+        for g in page.grants:
+            for f in FIELDS:
+                getattr(g, f)
+
     out: dict[str, float] = {}
-    for name, call in [("list100", list100), ("create", create)]:
-        cpu, rate = [], []
-        for _ in range(3):
-            c0, w0 = time.process_time(), time.perf_counter()
-            for _ in range(n):
-                await call()
-            cpu.append((time.process_time() - c0) / n)
-            rate.append(n / (time.perf_counter() - w0))
-        out[f"{name}_cpu_ms"] = statistics.median(cpu) * 1000
-        out[f"{name}_seq_per_s"] = statistics.median(rate)
+    for name, call in [("list100", list100), ("list100_read", list100_read), ("create", create)]:
+        out[f"{name}_cpu_ms"], out[f"{name}_seq_per_s"] = await measure(call, n)
+        if name == "list100_read":
+            continue
         sem = asyncio.Semaphore(64)
 
         async def bounded(call: Any = call, sem: asyncio.Semaphore = sem) -> None:
@@ -76,6 +130,9 @@ def main() -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--info", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker == "blocking":
+        print(json.dumps(blocking_worker(json.loads(args.info), args.calls)))
+        return
     if args.worker:
         print(json.dumps(asyncio.run(worker(args.worker, json.loads(args.info), args.calls))))
         return
@@ -97,13 +154,14 @@ def main() -> None:
                     info["managed_secret_id"], principal=__import__("grantline").SystemPrincipal(
                         label=f"seed-{i}"))
             results: dict[str, dict[str, float]] = {}
-            for module in CLIENTS:
+            for module in [*CLIENTS, "blocking"]:
                 out = subprocess.run(
                     [sys.executable, __file__, "--server-bin", args.server_bin, "--calls",
                      str(args.calls), "--worker", module, "--info", json.dumps(info)],
                     env=env, capture_output=True, text=True, check=True)
                 results[module] = json.loads(out.stdout.strip().splitlines()[-1])
-                results[module]["import_ms"] = import_time(module) * 1000
+                if module in CLIENTS:
+                    results[module]["import_ms"] = import_time(module) * 1000
         finally:
             assert proc.stdin is not None
             proc.stdin.close()
@@ -112,6 +170,8 @@ def main() -> None:
     rows = [
         ("import time (ms)", "import_ms", True),
         ("list_grants(limit=100): client CPU per call (ms)", "list100_cpu_ms", True),
+        ("list_grants(limit=100), then read every field of every item: CPU per call (ms)",
+         "list100_read_cpu_ms", True),
         ("create_managed_secret_grant: client CPU per call (ms)", "create_cpu_ms", True),
         ("list_grants(limit=100): calls/s, sequential", "list100_seq_per_s", False),
         ("list_grants(limit=100): calls/s, 64 in flight", "list100_c64_per_s", False),
@@ -123,6 +183,14 @@ def main() -> None:
     for title, key, lower_better in rows:
         ratio = a[key] / g[key] if lower_better else g[key] / a[key]
         print(f"| {title} | {g[key]:.3f} | {a[key]:.3f} | {ratio:.1f}× |")
+    b = results["blocking"]
+    print()
+    print("| grantline.blocking (no alter-sdk equivalent) | list_grants(limit=100) | create |")
+    print("|---|---:|---:|")
+    for title, key in [("client CPU per call (ms)", "cpu_ms"),
+                       ("calls/s, sequential", "seq_per_s"),
+                       ("calls/s, 8 threads", "t8_per_s")]:
+        print(f"| {title} | {b[f'blocking_list100_{key}']:.3f} | {b[f'blocking_create_{key}']:.3f} |")
 
 
 if __name__ == "__main__":
