@@ -9,7 +9,6 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyT
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use time::format_description::well_known::Rfc3339;
 
 static DATETIME: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
 
@@ -46,9 +45,9 @@ fn opt_datetime(py: Python<'_>, t: &Option<OffsetDateTime>) -> PyResult<Option<P
     t.as_ref().map(|t| to_datetime(py, t)).transpose()
 }
 
-/// A timestamp as `repr` shows it: RFC 3339, like `datetime.isoformat()`.
+/// A timestamp as `repr` shows it: RFC 3339, as on the wire.
 fn iso(t: &OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+    grantline::format_timestamp(t)
 }
 
 fn q(s: &Option<String>) -> String {
@@ -556,8 +555,10 @@ impl GrantPolicy {
     }
 }
 
-/// `__reduce__` for a result class whose core value `$value` (of `self` as `$s`) pickles as JSON.
-macro_rules! picklable {
+/// Pickling and dicts for a result class whose core value `$value` (of `self` as `$s`) has the
+/// wire shape: `__reduce__` (rebuilt by [`_restore`]), `to_dict()`, and `model_dump()` as the
+/// official client's pydantic models have it (timestamps as RFC 3339 strings, as they are there).
+macro_rules! wire_value {
     ($ty:ident, $kind:literal, |$s:ident| $value:expr) => {
         #[pymethods]
         impl $ty {
@@ -565,21 +566,48 @@ macro_rules! picklable {
                 let $s = self;
                 reduce(py, $kind, &$value)
             }
+            /// Every field in its wire form: a JSON-ready dict.
+            fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+                let $s = self;
+                to_dict(py, &$value)
+            }
+            /// `to_dict()` under the official client's (pydantic) name.
+            #[pyo3(signature = (mode = "python"))]
+            fn model_dump(&self, py: Python<'_>, mode: &str) -> PyResult<Py<PyAny>> {
+                check_mode(py, mode)?;
+                self.to_dict(py)
+            }
         }
     };
 }
 
-picklable!(
+fn to_dict<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
+    let json =
+        serde_json::to_value(value).map_err(|e| crate::error::internal(py, &e.to_string()))?;
+    json_to_py(py, &json)
+}
+
+fn check_mode(py: Python<'_>, mode: &str) -> PyResult<()> {
+    match mode {
+        "python" | "json" => Ok(()),
+        _ => Err(invalid(
+            py,
+            format!("mode must be \"python\" or \"json\", not {mode:?}"),
+        )),
+    }
+}
+
+wire_value!(
     ManagedSecretGrantItem,
     "item",
     |s| GrantItem::ManagedSecret(s.0.clone())
 );
-picklable!(OAuthGrantItem, "item", |s| GrantItem::OAuth(s.0.clone()));
-picklable!(UnknownGrantItem, "item", |s| GrantItem::Unknown(
+wire_value!(OAuthGrantItem, "item", |s| GrantItem::OAuth(s.0.clone()));
+wire_value!(UnknownGrantItem, "item", |s| GrantItem::Unknown(
     s.0.clone()
 ));
-picklable!(CreateGrantResult, "create", |s| s.0);
-picklable!(RevokeGrantResult, "revoke", |s| s.0);
+wire_value!(CreateGrantResult, "create", |s| s.0);
+wire_value!(RevokeGrantResult, "revoke", |s| s.0);
 
 #[pymethods]
 impl GrantListResult {
@@ -593,5 +621,25 @@ impl GrantListResult {
             self.has_more,
         );
         (restore, args).into_pyobject(py)
+    }
+    /// The page in its wire form: a JSON-ready dict, each item as its `to_dict()`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let grants = PyList::empty(py);
+        for item in self.grants.bind(py).iter() {
+            grants.append(item.call_method0("to_dict")?)?;
+        }
+        let d = PyDict::new(py);
+        d.set_item("grants", grants)?;
+        d.set_item("total", self.total)?;
+        d.set_item("limit", self.limit)?;
+        d.set_item("offset", self.offset)?;
+        d.set_item("has_more", self.has_more)?;
+        Ok(d)
+    }
+    /// `to_dict()` under the official client's (pydantic) name.
+    #[pyo3(signature = (mode = "python"))]
+    fn model_dump<'py>(&self, py: Python<'py>, mode: &str) -> PyResult<Bound<'py, PyDict>> {
+        check_mode(py, mode)?;
+        self.to_dict(py)
     }
 }

@@ -71,3 +71,33 @@ def test_same_code_both_clients(server: Server, module: str) -> None:
         "not found",
         "5",
     ], out.stdout
+
+
+async def test_model_dump_matches_the_official_models(server: Server) -> None:
+    """`model_dump()` gives what alter_sdk's pydantic models give for the same server data."""
+    import json
+    import uuid
+
+    alter_sdk = pytest.importorskip("alter_sdk")
+    import grantline
+
+    label = "dump-" + uuid.uuid4().hex[:8]
+    ours, theirs = grantline.App(server.app_key), alter_sdk.App(api_key=server.app_key)
+    made = await ours.create_managed_secret_grant(
+        server.ms_id, principal=grantline.SystemPrincipal(label=label),
+        grant_policy={"max_ttl_seconds": 3600})
+    dump = made.model_dump()
+    assert json.loads(json.dumps(dump)) == dump  # JSON-ready
+    assert dump["grant_id"] == made.grant_id and dump["label"] == label
+    page_ours, page_theirs = await ours.list_grants(label=label), await theirs.list_grants(label=label)
+    assert page_ours.model_dump() == page_theirs.model_dump()
+    assert page_ours.grants[0].to_dict() == page_theirs.grants[0].model_dump(mode="json")
+    other = await ours.create_managed_secret_grant(
+        server.ms_id, principal=grantline.SystemPrincipal(label=label + "-2"))
+    mine, official = await ours.revoke_grant(made.grant_id), await theirs.revoke_grant(other.grant_id)
+    shape = {k: type(v) for k, v in official.model_dump().items()}
+    assert {k: type(v) for k, v in mine.model_dump().items()} == shape
+    assert mine.model_dump()["grant_id"] == made.grant_id
+    with pytest.raises(grantline.InvalidArgumentError):
+        made.model_dump(mode="yaml")  # type: ignore[arg-type]
+    await theirs.close()

@@ -47,3 +47,4 @@ pub use params::ListGrantsParams;
 pub use policy::GrantPolicy;
 pub use principal::Principal;
 pub use time::OffsetDateTime;
+pub use time_fmt::format as format_timestamp;

@@ -174,7 +174,7 @@ mod tests {
         let p = GrantPolicy::from_json(&json!({"default_ttl_seconds": 5, "expires_at": "2030-01-01T00:00:00Z", "max_ttl_seconds": null})).unwrap();
         assert_eq!(
             serde_json::to_string(&p).unwrap(),
-            r#"{"expires_at":"2030-01-01T00:00:00Z","default_ttl_seconds":5}"#
+            r#"{"expires_at":"2030-01-01T00:00:00.000000Z","default_ttl_seconds":5}"#
         );
         assert_eq!(serde_json::to_string(&GrantPolicy::new()).unwrap(), "{}");
     }

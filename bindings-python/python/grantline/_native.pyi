@@ -1,7 +1,7 @@
 # Type stubs for the PyO3 module grantline._native (checked against the compiled module by
 # mypy stubtest in scripts/test.sh, so they cannot drift).
 import datetime
-from typing import Any, ClassVar, Optional, Union, final
+from typing import Any, ClassVar, Literal, Optional, Union, final
 
 __version__: str
 
@@ -126,6 +126,11 @@ class ManagedSecretGrantItem:
     def credential_kind(self) -> Optional[str]: ...
     @property
     def credential_label(self) -> Optional[str]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """Every field in its wire form (timestamps as RFC 3339 strings): JSON-ready."""
+    def model_dump(self, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        """``to_dict()`` under the official client's (pydantic) name."""
+
 
 @final
 class OAuthGrantItem:
@@ -180,6 +185,11 @@ class OAuthGrantItem:
     def delegable(self) -> bool: ...
     @property
     def scope_constraint(self) -> Optional[list[str]]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """Every field in its wire form (timestamps as RFC 3339 strings): JSON-ready."""
+    def model_dump(self, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        """``to_dict()`` under the official client's (pydantic) name."""
+
 
 @final
 class UnknownGrantItem:
@@ -194,6 +204,11 @@ class UnknownGrantItem:
     def status(self) -> Optional[str]: ...
     @property
     def fields(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """Every field in its wire form (timestamps as RFC 3339 strings): JSON-ready."""
+    def model_dump(self, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        """``to_dict()`` under the official client's (pydantic) name."""
+
 
 @final
 class CreateGrantResult:
@@ -209,6 +224,11 @@ class CreateGrantResult:
     def created_at(self) -> datetime.datetime: ...
     @property
     def grant_expires_at(self) -> Optional[datetime.datetime]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """Every field in its wire form (timestamps as RFC 3339 strings): JSON-ready."""
+    def model_dump(self, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        """``to_dict()`` under the official client's (pydantic) name."""
+
 
 @final
 class RevokeGrantResult:
@@ -220,6 +240,11 @@ class RevokeGrantResult:
     def grant_id(self) -> str: ...
     @property
     def revoked_at(self) -> datetime.datetime: ...
+    def to_dict(self) -> dict[str, Any]:
+        """Every field in its wire form (timestamps as RFC 3339 strings): JSON-ready."""
+    def model_dump(self, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        """``to_dict()`` under the official client's (pydantic) name."""
+
 
 @final
 class GrantListResult:
@@ -234,6 +259,11 @@ class GrantListResult:
     @property
     def has_more(self) -> bool: ...
     def __len__(self) -> int: ...
+    def to_dict(self) -> dict[str, Any]:
+        """Every field in its wire form (timestamps as RFC 3339 strings): JSON-ready."""
+    def model_dump(self, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        """``to_dict()`` under the official client's (pydantic) name."""
+
 
 _Item = Union[ManagedSecretGrantItem, OAuthGrantItem, UnknownGrantItem]
 
