@@ -113,6 +113,7 @@ async def test_bad_async_calls_fail_before_io() -> None:
         {"api_key": KEY, "caller": "x\n"},
         {"api_key": KEY, "caller_type": "robot"},
         {"api_key": KEY, "user_token_getter": "not callable"},
+        {"api_key": KEY, "logger": object()},
     ],
 )
 def test_bad_construction(kwargs: dict[str, Any]) -> None:
@@ -183,3 +184,11 @@ def test_naive_expires_at_is_local_time() -> None:
         else:
             os.environ["TZ"] = old
         time.tzset()
+
+
+def test_official_options_accepted() -> None:
+    import logging
+
+    opts: dict[str, Any] = {"logger": logging.getLogger("mine"), "user_token_getter": lambda: "t"}
+    for cls in (App, grantline.Agent, blocking.App, blocking.Agent):
+        assert cls(KEY, base_url=DEAD, **opts).base_url == DEAD

@@ -53,9 +53,15 @@ def _caller_type(value: object) -> object:
     return value.value if isinstance(value, Enum) else value
 
 
-def _check_getter(getter: object) -> None:
+def _check_options(getter: object, logger: object) -> None:
+    """The official client's constructor checks on the options grantline takes for compatibility.
+
+    ``logger`` is only checked: grantline logs to ``logging.getLogger("grantline")``.
+    """
     if getter is not None and not callable(getter):
         raise InvalidArgumentError("user_token_getter must be callable")
+    if logger is not None and not callable(getattr(logger, "warning", None)):
+        raise InvalidArgumentError("logger must have a callable warning method")
 
 
 async def _resolve_token(getter: UserTokenGetter) -> str:
@@ -232,7 +238,7 @@ class App(_AsyncClient):
         user_token_getter: Optional[UserTokenGetter] = None,
         logger: Any = None,
     ) -> None:
-        _check_getter(user_token_getter)
+        _check_options(user_token_getter, logger)
         self._getter = user_token_getter
         self._native = _native.AsyncApp(
             api_key,
@@ -292,7 +298,7 @@ class Agent(_AsyncClient):
         user_token_getter: Optional[UserTokenGetter] = None,
         logger: Any = None,
     ) -> None:
-        _check_getter(user_token_getter)
+        _check_options(user_token_getter, logger)
         self._native = _native.AsyncAgent(api_key, base_url, timeout, max_retries, caller)
 
     @classmethod

@@ -18,7 +18,7 @@ from ._client import (
     Principal,
     UserTokenGetter,
     _caller_type,
-    _check_getter,
+    _check_options,
 )
 from ._errors import GrantlineError
 from ._native import (
@@ -143,7 +143,7 @@ class App(_BlockingClient):
         user_token_getter: Optional[UserTokenGetter] = None,
         logger: Any = None,
     ) -> None:
-        _check_getter(user_token_getter)
+        _check_options(user_token_getter, logger)
         self._getter = user_token_getter
         self._native = _native.BlockingApp(
             api_key,
@@ -194,7 +194,7 @@ class Agent(_BlockingClient):
         user_token_getter: Optional[UserTokenGetter] = None,
         logger: Any = None,
     ) -> None:
-        _check_getter(user_token_getter)
+        _check_options(user_token_getter, logger)
         self._native = _native.BlockingAgent(api_key, base_url, timeout, max_retries, caller)
 
     @classmethod
