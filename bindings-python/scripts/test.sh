@@ -30,3 +30,23 @@ fi
 # Run from tests/ against the installed wheel (not the source tree).
 cd "$HERE/tests"
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider -c "$HERE/pyproject.toml" --rootdir "$HERE/tests" .
+
+echo "== the same abi3 wheel on the oldest (3.9: smoke) and newest (3.13: every test) CPython"
+# pyenv's interpreters on this machine kind; a machine without one says so and goes on.
+interpreter() { ls "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"/versions/"$1".*/bin/python"$1" 2>/dev/null | tail -n 1; }
+WHEELS="$(mktemp -d)"
+trap 'rm -rf "$WHEELS"' EXIT
+"$VENV/bin/python" -m pip wheel -q --no-deps -w "$WHEELS" "$HERE"
+for v in 3.9 3.13; do
+  py="$(interpreter "$v")"
+  if [ -z "$py" ]; then echo "no CPython $v here: skipped"; continue; fi
+  venv="$HERE/.venv-py$v"
+  [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --force-reinstall --no-deps "$WHEELS"/grantline-*.whl
+  if [ "$v" = 3.9 ]; then
+    "$venv/bin/python" "$HERE/tests/abi3_smoke.py"
+  else
+    "$venv/bin/python" -m pip install -q pytest pytest-asyncio pytest-timeout uvloop "alter-sdk==0.29.0"
+    "$venv/bin/python" -m pytest -q -p no:cacheprovider -c "$HERE/pyproject.toml" --rootdir "$HERE/tests" .
+  fi
+done

@@ -122,6 +122,11 @@ def _child_uses_inherited(q: "multiprocessing.Queue[object]") -> None:
     q.put((b, a))
 
 
+# Python 3.12+ warns on every fork of a threaded process; forking one safely is the point here.
+FORK_WARNING = pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+
+
+@FORK_WARNING
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_multiprocessing(server: Server, method: str) -> None:
     import asyncio
@@ -150,6 +155,7 @@ def test_multiprocessing(server: Server, method: str) -> None:
     assert asyncio.run(_SHARED["async"].list_grants(limit=6)).limit == 6  # type: ignore[attr-defined]
 
 
+@FORK_WARNING
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_raw_fork(server: Server) -> None:
     app = blocking.App(server.app_key)
