@@ -83,12 +83,18 @@ export class CredentialIdRequiredError extends ConflictError {
   /** The credentials to choose from. */
   credentials: CredentialChoice[] = [];
 }
+/** 409 `end_user_credential_not_assignable`: only developer credentials can be granted. */
+export class EndUserCredentialNotAssignableError extends ConflictError {}
+/** 400 `caller_agent_mismatch`: the caller names another agent than the key's own. */
+export class CallerAgentMismatchError extends ApiError {}
 /** 422. */
 export class UnprocessableEntityError extends ApiError {}
 /** 429. */
 export class RateLimitError extends ApiError {}
 /** 5xx. */
 export class ServerError extends ApiError {}
+/** 5xx `caller_agent_resolution_error`: the agent could not be resolved now; retry. */
+export class CallerAgentResolutionError extends ServerError {}
 
 /** The connection failed. */
 export class NetworkError extends GrantlineError {}
@@ -122,9 +128,12 @@ const API_CLASSES: Record<string, ApiErrorClass> = {
   ConflictError,
   SiblingLabelConflictError,
   CredentialIdRequiredError,
+  EndUserCredentialNotAssignableError,
+  CallerAgentMismatchError,
   UnprocessableEntityError,
   RateLimitError,
   ServerError,
+  CallerAgentResolutionError,
 };
 
 const OTHER_CLASSES: Record<string, new (message: string) => GrantlineError> = {

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=$(pwd)
+bash ../scripts/claim-target-dir.sh
 export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false
 
 echo "== npm ci"

@@ -8,6 +8,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 VENV="${GRANTLINE_PY_VENV:-$HERE/.venv}"
 PY="${PYTHON:-python3}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+bash "$ROOT/scripts/claim-target-dir.sh"
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip

@@ -322,6 +322,18 @@ async def test_error_classes(server: Server) -> None:
                                                credential_id=cred)
     assert ok.credential_id == cred
 
+    end_user = server.new_secret(f"eu-{uuid.uuid4().hex[:6]}", credentials=0)
+    cred_eu = server.admin(
+        "POST", f"/admin/apps/{server.app_id}/managed-secrets/{end_user}/credentials",
+        {"label": "theirs", "kind": "end_user", "value": "s3cr3t-end-user"})
+    with pytest.raises(grantline.EndUserCredentialNotAssignableError) as e4:
+        await app.create_managed_secret_grant(
+            end_user, principal=SystemPrincipal(label=label()),
+            credential_id=cred_eu["credential_id"])
+    assert e4.value.code == "end_user_credential_not_assignable"
+    assert isinstance(e4.value, grantline.ConflictError)
+    assert "s3cr3t" not in str(e4.value)
+
     with pytest.raises(grantline.GrantNotFoundError) as e3:
         await app.revoke_grant(str(uuid.uuid4()))
     assert e3.value.status == 404

@@ -101,3 +101,28 @@ async def test_model_dump_matches_the_official_models(server: Server) -> None:
     with pytest.raises(grantline.InvalidArgumentError):
         made.model_dump(mode="yaml")  # type: ignore[arg-type]
     await theirs.close()
+
+
+#: What code written for alter_sdk 0.29 imports for the calls grantline covers (WIRE.md §3-§5).
+OFFICIAL_NAMES = [
+    "App", "Agent", "CallerType", "is_valid_key", "UserPrincipal", "GroupPrincipal",
+    "SystemPrincipal", "AgentPrincipal", "Principal", "GrantPolicy", "GrantPolicyInput",
+    "CreateGrantResult", "UnifiedGrantListResult", "GrantListItem", "OAuthGrantItem",
+    "ManagedSecretGrantItem", "RevokeGrantResult", "CredentialChoice", "AlterSDKError",
+    "AlterValueError", "BackendError", "ReAuthRequiredError", "GrantExpiredError",
+    "GrantRevokedError", "GrantNotFoundError", "SiblingLabelConflictError",
+    "CredentialIdRequiredError", "EndUserCredentialNotAssignableError", "RateLimitError",
+    "AgentNotFoundError", "CallerAgentMismatchError", "CallerAgentResolutionError",
+    "NetworkError", "TimeoutError",
+]
+
+
+def test_official_names_import() -> None:
+    alter_sdk = pytest.importorskip("alter_sdk")
+    import grantline
+
+    assert all(hasattr(alter_sdk, n) for n in OFFICIAL_NAMES)  # the list itself is right
+    missing = [n for n in OFFICIAL_NAMES if not hasattr(grantline, n)]
+    assert not missing
+    assert issubclass(grantline.TimeoutError, grantline.NetworkError)
+    assert issubclass(grantline.EndUserCredentialNotAssignableError, grantline.BackendError)

@@ -92,6 +92,12 @@ pub enum ErrorKind {
     SiblingLabelConflict,
     /// 409 `credential_id_required`.
     CredentialIdRequired,
+    /// 409 `end_user_credential_not_assignable`: only developer credentials can be granted.
+    EndUserCredentialNotAssignable,
+    /// 400 `caller_agent_mismatch`: the caller names another agent than the key's.
+    CallerAgentMismatch,
+    /// 5xx `caller_agent_resolution_error`: the agent could not be resolved now (transient).
+    CallerAgentResolution,
     /// 422.
     UnprocessableEntity,
     /// 429.
@@ -126,6 +132,9 @@ impl ErrorKind {
             ErrorKind::Conflict => "ConflictError",
             ErrorKind::SiblingLabelConflict => "SiblingLabelConflictError",
             ErrorKind::CredentialIdRequired => "CredentialIdRequiredError",
+            ErrorKind::EndUserCredentialNotAssignable => "EndUserCredentialNotAssignableError",
+            ErrorKind::CallerAgentMismatch => "CallerAgentMismatchError",
+            ErrorKind::CallerAgentResolution => "CallerAgentResolutionError",
             ErrorKind::UnprocessableEntity => "UnprocessableEntityError",
             ErrorKind::RateLimit => "RateLimitError",
             ErrorKind::Server => "ServerError",
@@ -241,8 +250,33 @@ const CLASSIFICATION: &[(u16, Option<&str>, ErrorKind)] = &[
         Some("credential_id_required"),
         ErrorKind::CredentialIdRequired,
     ),
+    (
+        409,
+        Some("end_user_credential_not_assignable"),
+        ErrorKind::EndUserCredentialNotAssignable,
+    ),
     (409, None, ErrorKind::Conflict),
     (400, Some("grant_revoked"), ErrorKind::GrantRevoked),
+    (
+        400,
+        Some("caller_agent_mismatch"),
+        ErrorKind::CallerAgentMismatch,
+    ),
+    (
+        502,
+        Some("caller_agent_mismatch"),
+        ErrorKind::CallerAgentMismatch,
+    ),
+    (
+        500,
+        Some("caller_agent_resolution_error"),
+        ErrorKind::CallerAgentResolution,
+    ),
+    (
+        503,
+        Some("caller_agent_resolution_error"),
+        ErrorKind::CallerAgentResolution,
+    ),
     (422, None, ErrorKind::UnprocessableEntity),
     (429, None, ErrorKind::RateLimit),
     (0, None, ErrorKind::Server),
@@ -265,6 +299,13 @@ fn default_message(kind: ErrorKind, status: u16) -> String {
         }
         ErrorKind::CredentialIdRequired => {
             "This managed secret holds several developer credentials; pass credential_id".into()
+        }
+        ErrorKind::EndUserCredentialNotAssignable => {
+            "An end-user credential cannot be assigned to a grant".into()
+        }
+        ErrorKind::CallerAgentMismatch => "The caller does not match the key's agent".into(),
+        ErrorKind::CallerAgentResolution => {
+            "The agent could not be resolved right now; retry later".into()
         }
         ErrorKind::Conflict => format!("Conflict (HTTP {status})"),
         ErrorKind::RateLimit => "Rate limit exceeded".into(),
@@ -328,7 +369,7 @@ pub fn classify(
         },
     };
     let retry_after = match kind {
-        ErrorKind::RateLimit | ErrorKind::Server => {
+        ErrorKind::RateLimit | ErrorKind::Server | ErrorKind::CallerAgentResolution => {
             let cap = if code.as_deref() == Some("quota_exceeded") {
                 MAX_QUOTA_RETRY_AFTER
             } else {

@@ -15,10 +15,13 @@ from ._errors import (
     ApiError,
     AuthenticationError,
     BackendError,
+    CallerAgentMismatchError,
+    CallerAgentResolutionError,
     ClientClosedError,
     ConflictError,
     CredentialChoice,
     CredentialIdRequiredError,
+    EndUserCredentialNotAssignableError,
     GrantExpiredError,
     GrantlineError,
     GrantNotFoundError,
@@ -34,6 +37,9 @@ from ._errors import (
     ServerError,
     SiblingLabelConflictError,
     UnprocessableEntityError,
+)
+from ._errors import (
+    TimeoutError as TimeoutError,  # the official name; shadows the builtin, so not in __all__
 )
 from ._native import (
     AgentPrincipal,
@@ -55,6 +61,7 @@ __version__: str = "0.1.0"
 #: The official client's names for the same models.
 UnifiedGrantListResult = GrantListResult
 GrantPolicyInput = GrantPolicy
+GrantListItem = GrantItem
 
 __all__ = [
     "Agent",
@@ -67,14 +74,18 @@ __all__ = [
     "App",
     "AuthenticationError",
     "BackendError",
+    "CallerAgentMismatchError",
+    "CallerAgentResolutionError",
     "CallerType",
     "ClientClosedError",
     "ConflictError",
     "CreateGrantResult",
     "CredentialChoice",
     "CredentialIdRequiredError",
+    "EndUserCredentialNotAssignableError",
     "GrantExpiredError",
     "GrantItem",
+    "GrantListItem",
     "GrantListResult",
     "GrantNotFoundError",
     "GrantPolicy",

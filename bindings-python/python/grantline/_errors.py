@@ -3,7 +3,7 @@
 Every class pickles, and carries ``status``, ``code``, ``request_id`` and ``details`` (``None`` /
 ``{}`` where they do not apply). The official client's names are kept as aliases:
 ``AlterSDKError`` = ``GrantlineError``, ``AlterValueError`` = ``InvalidArgumentError``,
-``BackendError`` = ``ApiError`` (with ``status_code``).
+``BackendError`` = ``ApiError`` (with ``status_code``), ``TimeoutError`` = ``RequestTimeoutError``.
 """
 
 from __future__ import annotations
@@ -133,6 +133,14 @@ class CredentialIdRequiredError(ConflictError):
     """409 ``credential_id_required``; ``.credentials``."""
 
 
+class EndUserCredentialNotAssignableError(ConflictError):
+    """409 ``end_user_credential_not_assignable``: only developer credentials can be granted."""
+
+
+class CallerAgentMismatchError(ApiError):
+    """400 ``caller_agent_mismatch``: the caller names another agent than the key's own."""
+
+
 class UnprocessableEntityError(ApiError):
     """422."""
 
@@ -143,6 +151,10 @@ class RateLimitError(ApiError):
 
 class ServerError(ApiError):
     """5xx; ``.retry_after`` in seconds."""
+
+
+class CallerAgentResolutionError(ServerError):
+    """5xx ``caller_agent_resolution_error``: the agent could not be resolved now; retry."""
 
 
 class NetworkError(GrantlineError):
@@ -160,3 +172,5 @@ class ResponseValidationError(GrantlineError):
 AlterSDKError = GrantlineError
 AlterValueError = InvalidArgumentError
 BackendError = ApiError
+#: The official client's name (it shadows the builtin, so it is not in ``__all__``).
+TimeoutError = RequestTimeoutError  # noqa: A001
