@@ -162,15 +162,13 @@ def test_values_pickle_and_copy() -> None:
             assert back == v and type(back) is type(v)
 
 
-def test_naive_expires_at_is_local_time() -> None:
+def test_naive_expires_at_is_local_time(monkeypatch: pytest.MonkeyPatch) -> None:
     import datetime as dt
-    import os
     import time
 
     if not hasattr(time, "tzset"):
         pytest.skip("needs time.tzset")
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "Asia/Kolkata"  # UTC+05:30, no DST
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+05:30, no DST
     time.tzset()
     try:
         naive = dt.datetime(2030, 1, 1, 12, 0)
@@ -179,10 +177,7 @@ def test_naive_expires_at_is_local_time() -> None:
         assert policy == grantline.GrantPolicy(expires_at=naive.astimezone())
         assert "expires_at=2030-01-01T06:30:00.000000Z" in repr(policy)
     finally:
-        if old is None:
-            os.environ.pop("TZ", None)
-        else:
-            os.environ["TZ"] = old
+        monkeypatch.undo()
         time.tzset()
 
 

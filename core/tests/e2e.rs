@@ -426,7 +426,11 @@ async fn server_rules_become_typed_errors_and_store_nothing() {
         .create_managed_secret_grant(ms, system("eu"), None, Some(&end_user.credential_id))
         .await
         .unwrap_err();
-    assert_eq!(kind(&err), ErrorKind::Conflict, "{err}");
+    assert_eq!(
+        kind(&err),
+        ErrorKind::EndUserCredentialNotAssignable,
+        "{err}"
+    );
     assert_eq!(
         err.as_api().unwrap().code.as_deref(),
         Some("end_user_credential_not_assignable")
