@@ -13,7 +13,12 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 owner="$target/.grantline-checkout"
 if [ -f "$owner" ] && [ "$(cat "$owner")" != "$root" ]; then
   echo "claim-target-dir: $target was last built from $(cat "$owner"); rebuilding this checkout's crates"
-  git -C "$root" ls-files -z | (cd "$root" && xargs -0 touch -c)
+  if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+    git -C "$root" ls-files -z | (cd "$root" && xargs -0 touch -c)
+  else
+    find "$root" \( -name .git -o -name target -o -name node_modules -o -name '.venv*' \) -prune \
+      -o -type f -exec touch -c {} +
+  fi
 fi
 mkdir -p "$target"
 echo "$root" >"$owner"
