@@ -192,3 +192,16 @@ def test_panic_in_blocking_call() -> None:
         _native._panic_for_test()
     assert type(e.value) is grantline.GrantlineError
     assert "PanicException" not in type(e.value).__mro__.__repr__()
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # an un-awaited coroutine would warn
+def test_bad_user_token_getters(server: Server) -> None:
+    async def async_getter() -> str:
+        return server.user_token
+
+    with pytest.raises(grantline.GrantlineError, match="async user_token_getter"):
+        blocking.App(server.app_key, user_token_getter=async_getter).list_grants()
+    with pytest.raises(grantline.GrantlineError, match="non-empty string"):
+        blocking.App(server.app_key, user_token_getter=lambda: "").list_grants()
+    with pytest.raises(grantline.GrantlineError, match="user_token_getter failed"):
+        blocking.App(server.app_key, user_token_getter=lambda: 1 / 0).list_grants()

@@ -73,6 +73,11 @@ async def _resolve_token(getter: UserTokenGetter) -> str:
             value = await value
     except Exception as e:
         raise GrantlineError("user_token_getter failed") from e
+    return _checked_token(value)
+
+
+def _checked_token(value: object) -> str:
+    """What a ``user_token_getter`` returned, if it is a usable token."""
     if not isinstance(value, str) or not value:
         raise GrantlineError("user_token_getter must return a non-empty string")
     return value

@@ -173,4 +173,4 @@ AlterSDKError = GrantlineError
 AlterValueError = InvalidArgumentError
 BackendError = ApiError
 #: The official client's name (it shadows the builtin, so it is not in ``__all__``).
-TimeoutError = RequestTimeoutError  # noqa: A001
+TimeoutError = RequestTimeoutError

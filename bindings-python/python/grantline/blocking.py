@@ -19,6 +19,7 @@ from ._client import (
     UserTokenGetter,
     _caller_type,
     _check_options,
+    _checked_token,
 )
 from ._errors import GrantlineError
 from ._native import (
@@ -39,6 +40,8 @@ def _resolve_token(getter: UserTokenGetter) -> str:
     try:
         value = getter()
         if inspect.isawaitable(value):
+            if inspect.iscoroutine(value):
+                value.close()  # never awaited: no "was never awaited" warning
             raise GrantlineError(
                 "an async user_token_getter cannot be used with a blocking client"
             )
@@ -46,9 +49,7 @@ def _resolve_token(getter: UserTokenGetter) -> str:
         raise
     except Exception as e:
         raise GrantlineError("user_token_getter failed") from e
-    if not isinstance(value, str) or not value:
-        raise GrantlineError("user_token_getter must return a non-empty string")
-    return value
+    return _checked_token(value)
 
 
 _C = TypeVar("_C", bound="_BlockingClient")
