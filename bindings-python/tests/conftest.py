@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -43,6 +44,7 @@ class Server:
         self.ms_id: str = info["managed_secret_id"]
         self.ms_slug: str = info["managed_secret_slug"]
         self.credential_id: str = info["credential_id"]
+        self.log: Path | None = None
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         req = urllib.request.Request(
@@ -87,14 +89,15 @@ class Server:
         self.admin("DELETE", "/admin/faults")
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
+@contextlib.contextmanager
+def running_server(*database: str) -> Iterator[Server]:
+    """``grantline-server dev`` on a free port (its stderr in ``Server.log``) until the block
+    ends; ``database`` is ``("--database", URL)`` or nothing for the default in-memory one."""
     binary = _server_bin()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, open(f"{tmp}/server.log", "w+") as log:
         proc = subprocess.Popen(
-            [binary, "dev", "--listen", "127.0.0.1:0", "--database",
-             f"sqlite://{tmp}/db.sqlite", "--exit-on-stdin-close"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [binary, "dev", "--listen", "127.0.0.1:0", *database, "--exit-on-stdin-close"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
         )
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -102,6 +105,24 @@ def server() -> Iterator[Server]:
             proc.kill()
             raise RuntimeError("grantline-server dev printed nothing")
         srv = Server(json.loads(line))
+        srv.log = Path(log.name)
+        try:
+            yield srv
+        finally:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    with tempfile.TemporaryDirectory() as tmp, running_server(
+        "--database", f"sqlite://{tmp}/db.sqlite"
+    ) as srv:
         old = os.environ.get("ALTER_BASE_URL")
         os.environ["ALTER_BASE_URL"] = srv.base_url
         try:
@@ -111,10 +132,3 @@ def server() -> Iterator[Server]:
                 os.environ.pop("ALTER_BASE_URL", None)
             else:
                 os.environ["ALTER_BASE_URL"] = old
-            assert proc.stdin is not None
-            proc.stdin.close()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()

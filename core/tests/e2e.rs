@@ -56,6 +56,7 @@ fn fault(prefix: &str, status: u16, times: u32) -> FaultSpec {
         delay_ms: None,
         body: None,
         headers: Default::default(),
+        stage: Default::default(),
     }
 }
 

@@ -1,10 +1,39 @@
 //! Fault injection, a development/test feature: the next `times` `/sdk` requests whose path
 //! starts with `path_prefix` are delayed and/or answered with a canned status, so client retry
-//! and timeout behaviour can be tested against a real server.
+//! and timeout behaviour can be tested against a real server. A fault's `stage` says where in
+//! the request it strikes, so a test can hold a request at a chosen point (and, say, abandon it
+//! there).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Mutex;
+use std::time::Duration;
+
+/// Where in a request a fault strikes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultStage {
+    /// Before the body is read: a delay, a canned answer, or both.
+    #[default]
+    Request,
+    /// After the request is authenticated, before its work starts: a delay only.
+    Authenticated,
+    /// Inside the write transaction of a create or a revoke, after its first write: a delay
+    /// only.
+    Transaction,
+}
+
+tokio::task_local! {
+    /// The path of the `/sdk` request being served (set while faults are pending), so stages
+    /// below the HTTP layer can match `path_prefix`.
+    static REQUEST_PATH: String;
+}
+
+/// Runs `fut` as the request for `path`, for [`Faults::pause`] below the HTTP layer.
+pub async fn with_request_path<F: Future>(path: String, fut: F) -> F::Output {
+    REQUEST_PATH.scope(path, fut).await
+}
 
 fn one() -> u32 {
     1
@@ -27,6 +56,9 @@ pub struct FaultSpec {
     /// Sleep this long first.
     #[serde(default)]
     pub delay_ms: Option<u64>,
+    /// Where the fault strikes (default: before the body is read).
+    #[serde(default)]
+    pub stage: FaultStage,
     /// The raw body; default a JSON error body.
     #[serde(default)]
     pub body: Option<String>,
@@ -51,21 +83,39 @@ impl Faults {
         }
     }
 
-    /// Consumes one use of the first fault matching `path`.
-    pub fn take(&self, path: &str) -> Option<FaultSpec> {
+    /// Whether any fault is pending.
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+
+    /// Consumes one use of the first fault of `stage` matching `path`.
+    pub fn take(&self, stage: FaultStage, path: &str) -> Option<FaultSpec> {
         let mut list = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if list.is_empty() {
             return None;
         }
         let i = list
             .iter()
-            .position(|(f, _)| path.starts_with(&f.path_prefix))?;
+            .position(|(f, _)| f.stage == stage && path.starts_with(&f.path_prefix))?;
         let spec = list[i].0.clone();
         list[i].1 -= 1;
         if list[i].1 == 0 {
             list.remove(i);
         }
         Some(spec)
+    }
+
+    /// Sleeps for a delay-only fault of `stage` matching the current request's path (see
+    /// [`with_request_path`]); nothing outside a request.
+    pub async fn pause(&self, stage: FaultStage) {
+        let delay = REQUEST_PATH
+            .try_with(|path| self.take(stage, path))
+            .ok()
+            .flatten()
+            .and_then(|f| f.delay_ms);
+        if let Some(ms) = delay {
+            tokio::time::sleep(Duration::from_millis(ms.min(600_000))).await;
+        }
     }
 
     /// Drops every pending fault.

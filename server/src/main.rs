@@ -210,6 +210,9 @@ enum AdminAction {
         retry_after: Option<String>,
         #[arg(long)]
         delay_ms: Option<u64>,
+        /// Where it strikes: request (before the body is read), authenticated, transaction.
+        #[arg(long, default_value = "request")]
+        stage: String,
     },
 }
 
@@ -487,12 +490,13 @@ async fn admin(args: AdminArgs) -> Result<(), String> {
             times,
             retry_after,
             delay_ms,
+            stage,
         } => (
             Method::POST,
             "/admin/faults".into(),
             Some(
                 json!({"path_prefix": path_prefix, "status": status, "times": times,
-                        "retry_after": retry_after, "delay_ms": delay_ms}),
+                        "retry_after": retry_after, "delay_ms": delay_ms, "stage": stage}),
             ),
         ),
     };

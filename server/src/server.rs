@@ -131,7 +131,10 @@ impl Drop for RunningServer {
 
 /// Opens the database, checks the master key, binds and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
-    let store = SqliteStore::open(&config.database_url).await?;
+    let faults = Arc::new(Faults::default());
+    let store = SqliteStore::open(&config.database_url)
+        .await?
+        .with_faults(faults.clone());
     let master = match config.master_key {
         Some(k) => MasterKey::new(k),
         None => MasterKey::generate().1,
@@ -158,7 +161,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         clock,
         nonces: NonceCache::default(),
         jwt: JwtVerifier::new(),
-        faults: Faults::default(),
+        faults,
     });
     let admin = Admin::new(svc.clone());
     let admin_token = config

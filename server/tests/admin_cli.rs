@@ -260,6 +260,7 @@ async fn injected_faults() {
             delay_ms: Some(300),
             body: None,
             headers: Default::default(),
+            stage: Default::default(),
         })
         .await
         .unwrap();

@@ -530,6 +530,13 @@ impl Admin {
         if spec.status != 0 && !(100..=599).contains(&spec.status) {
             return Err(ApiError::invalid_request("status must be 0 or 100..=599"));
         }
+        if spec.stage != crate::fault::FaultStage::Request
+            && (spec.status != 0 || spec.delay_ms.is_none())
+        {
+            return Err(ApiError::invalid_request(
+                "a fault of a stage other than request only delays: status 0 and delay_ms",
+            ));
+        }
         if !spec.path_prefix.starts_with('/') {
             return Err(ApiError::invalid_request("path_prefix must start with /"));
         }

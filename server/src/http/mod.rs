@@ -39,6 +39,19 @@ async fn method_not_allowed() -> Response {
     .into_response()
 }
 
+/// Runs each request in a task of its own, so a client that goes away (disconnects, times out,
+/// sends half a body) cannot cancel a handler halfway: the work completes or, where it fails,
+/// rolls back as a whole, and a database connection is never dropped mid-query.
+async fn detached(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(resp) => resp,
+        Err(join) => {
+            tracing::error!(error = %join, "a request task failed");
+            ApiError::new(500, "internal_error", "internal server error").into_response()
+        }
+    }
+}
+
 async fn healthz() -> Response {
     axum::Json(serde_json::json!({"status": "ok"})).into_response()
 }
@@ -54,5 +67,6 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
+        .layer(axum::middleware::from_fn(detached))
         .with_state(state)
 }

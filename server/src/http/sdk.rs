@@ -4,6 +4,7 @@
 use super::AppState;
 use super::body::{parse_json, read_body};
 use crate::auth::{Caller, authenticate};
+use crate::fault::{FaultStage, with_request_path};
 use crate::service::{ApiError, CreateGrantBody, ListGrantsBody, RevokeGrantBody};
 use axum::Router;
 use axum::body::Bytes;
@@ -26,7 +27,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
 
 /// Applies an injected fault, if one matches (see [`crate::fault`]).
 async fn faults(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    if let Some(fault) = st.svc.faults.take(req.uri().path()) {
+    if st.svc.faults.is_empty() {
+        return next.run(req).await;
+    }
+    let path = req.uri().path().to_owned();
+    if let Some(fault) = st.svc.faults.take(FaultStage::Request, &path) {
         if let Some(ms) = fault.delay_ms {
             tokio::time::sleep(std::time::Duration::from_millis(ms.min(600_000))).await;
         }
@@ -65,7 +70,7 @@ async fn faults(State(st): State<AppState>, req: Request, next: Next) -> Respons
             return resp;
         }
     }
-    next.run(req).await
+    with_request_path(path, next.run(req)).await
 }
 
 fn with_actor(mut resp: Response, actor: Option<&str>) -> Response {
@@ -79,7 +84,7 @@ fn with_actor(mut resp: Response, actor: Option<&str>) -> Response {
 async fn sdk_call<F, Fut>(st: AppState, req: Request, f: F) -> Response
 where
     F: FnOnce(AppState, Caller, Bytes) -> Fut,
-    Fut: Future<Output = Result<(StatusCode, Value), ApiError>> + Send + 'static,
+    Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
 {
     let (parts, body) = req.into_parts();
     let bytes = match read_body(&parts.headers, body).await {
@@ -103,17 +108,11 @@ where
         Ok(a) => a,
         Err(fail) => return with_actor(fail.error.into_response(), fail.actor_id.as_deref()),
     };
+    st.svc.faults.pause(FaultStage::Authenticated).await;
     let actor = auth.actor_id.clone();
-    // The work runs in its own task: a client that disconnects mid-request cannot cut a
-    // transaction in half (and the transaction itself is all-or-nothing).
-    let task = tokio::spawn(f(st, auth.caller, bytes));
-    let resp = match task.await {
-        Ok(Ok((status, value))) => (status, axum::Json(value)).into_response(),
-        Ok(Err(e)) => e.into_response(),
-        Err(join) => {
-            tracing::error!(error = %join, "an /sdk task failed");
-            ApiError::new(500, "internal_error", "internal server error").into_response()
-        }
+    let resp = match f(st, auth.caller, bytes).await {
+        Ok((status, value)) => (status, axum::Json(value)).into_response(),
+        Err(e) => e.into_response(),
     };
     with_actor(resp, actor.as_deref())
 }

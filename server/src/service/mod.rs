@@ -30,7 +30,7 @@ pub struct Service {
     pub clock: Arc<dyn Clock>,
     pub nonces: NonceCache,
     pub jwt: JwtVerifier,
-    pub faults: Faults,
+    pub faults: Arc<Faults>,
 }
 
 impl std::fmt::Debug for Service {

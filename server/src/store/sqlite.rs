@@ -1,14 +1,19 @@
 //! The SQLite store: WAL, one writer connection (writes are serialized in-process, so they
 //! never wait on SQLITE_BUSY) and a small pool of readers. An in-memory database uses one
-//! shared connection for both.
+//! shared connection for both, plus an idle anchor connection that keeps the database alive for
+//! as long as the store exists: an in-memory database vanishes with its last connection, and a
+//! pool may close and reopen its connection at any time.
 
 use super::*;
+use crate::fault::{FaultStage, Faults};
 use async_trait::async_trait;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The embedded migrations (server/migrations).
@@ -19,6 +24,10 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// In-memory databases only: a connection that is never used, only held.
+    _anchor: Option<Arc<Mutex<SqliteConnection>>>,
+    /// Injected delays inside write transactions (development/test feature).
+    faults: Option<Arc<Faults>>,
 }
 
 fn db(e: sqlx::Error) -> StoreError {
@@ -60,7 +69,9 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
-        let (writer, reader) = if memory {
+        let (writer, reader, anchor) = if memory {
+            // Same options, same named shared-cache database (sqlx names it when parsing).
+            let anchor = opts.connect().await.map_err(db)?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
@@ -69,7 +80,7 @@ impl SqliteStore {
                 .connect_with(opts)
                 .await
                 .map_err(db)?;
-            (pool.clone(), pool)
+            (pool.clone(), pool, Some(Arc::new(Mutex::new(anchor))))
         } else {
             let opts = opts.journal_mode(SqliteJournalMode::Wal);
             let writer = SqlitePoolOptions::new()
@@ -89,13 +100,36 @@ impl SqliteStore {
                 .connect_with(opts.read_only(true))
                 .await
                 .map_err(db)?;
-            return Ok(SqliteStore { writer, reader });
+            return Ok(SqliteStore {
+                writer,
+                reader,
+                _anchor: None,
+                faults: None,
+            });
         };
         MIGRATOR
             .run(&writer)
             .await
             .map_err(|e| StoreError::Db(e.to_string()))?;
-        Ok(SqliteStore { writer, reader })
+        Ok(SqliteStore {
+            writer,
+            reader,
+            _anchor: anchor,
+            faults: None,
+        })
+    }
+
+    /// Lets injected faults of the transaction stage pause write transactions.
+    pub fn with_faults(mut self, faults: Arc<Faults>) -> Self {
+        self.faults = Some(faults);
+        self
+    }
+
+    /// Holds a write transaction open when a transaction-stage fault asks for it.
+    async fn pause_in_transaction(&self) {
+        if let Some(f) = &self.faults {
+            f.pause(FaultStage::Transaction).await;
+        }
     }
 
     /// Closes both pools.
@@ -602,6 +636,7 @@ impl Store for SqliteStore {
                 db(e)
             });
         }
+        self.pause_in_transaction().await;
         Self::bump_count(&mut tx, &g.app_id, 1).await.map_err(db)?;
         Self::insert_audit_tx(&mut tx, audit).await.map_err(db)?;
         tx.commit().await.map_err(db)
@@ -640,6 +675,7 @@ impl Store for SqliteStore {
         if r.rows_affected() != 1 {
             return Ok(false);
         }
+        self.pause_in_transaction().await;
         Self::insert_audit_tx(&mut tx, audit).await.map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(true)
@@ -719,5 +755,23 @@ impl Store for SqliteStore {
         .fetch_all(&self.reader)
         .await
         .map_err(db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pool may close its connection (a query cut off, a connection found broken) and open a
+    /// new one: an in-memory database must still be there when it does.
+    #[tokio::test]
+    async fn an_in_memory_database_outlives_its_pooled_connection() {
+        let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+        store.meta_set("k", b"v").await.unwrap();
+        store.writer.acquire().await.unwrap().close().await.unwrap();
+        assert_eq!(
+            store.meta_get("k").await.unwrap().as_deref(),
+            Some(&b"v"[..])
+        );
     }
 }
