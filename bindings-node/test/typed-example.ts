@@ -58,6 +58,54 @@ export async function example(env: Record<string, string>): Promise<void> {
       void kind;
     }
   }
+  // Exhaustive: a kind left out (the unknown one included) fails to compile.
+  for (const g of page.grants) {
+    switch (g.grantKind) {
+      case 'managed_secret': {
+        const id: string = g.managedSecretId;
+        void id;
+        break;
+      }
+      case 'oauth': {
+        const provider: string = g.providerId;
+        void provider;
+        break;
+      }
+      case 'unknown': {
+        const fields: Record<string, unknown> = g.fields;
+        void fields;
+        break;
+      }
+      default: {
+        const never: never = g;
+        void never;
+      }
+    }
+  }
+  for (const p of principals) {
+    switch (p.type) {
+      case 'user': {
+        const token: string = p.userToken;
+        void token;
+        break;
+      }
+      case 'group': {
+        const idp: string = p.idpId;
+        void idp;
+        break;
+      }
+      case 'system':
+      case 'agent': {
+        const label: string | null | undefined = p.label;
+        void label;
+        break;
+      }
+      default: {
+        const never: never = p;
+        void never;
+      }
+    }
+  }
   for await (const g of app.iterGrants({ label: 'x' })) {
     const item: GrantItem = g;
     void item;

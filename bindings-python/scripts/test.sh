@@ -12,7 +12,7 @@ bash "$ROOT/scripts/claim-target-dir.sh"
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q "maturin>=1.8,<2" pytest pytest-asyncio pytest-timeout uvloop mypy ruff "alter-sdk==0.29.0"
+"$VENV/bin/python" -m pip install -q "maturin>=1.8,<2" pytest pytest-asyncio pytest-timeout uvloop mypy pyright ruff "alter-sdk==0.29.0"
 echo "== pip install ./bindings-python"
 "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$HERE"
 
@@ -23,6 +23,9 @@ echo "== ruff"
 "$VENV/bin/ruff" check python tests examples bench scripts
 echo "== mypy --strict"
 "$VENV/bin/mypy" --strict python/grantline examples
+echo "== a typed user's script narrows every tagged value (mypy --strict, pyright strict)"
+"$VENV/bin/mypy" --strict tests/typed
+"$VENV/bin/pyright" --pythonpath "$VENV/bin/python" tests/typed
 echo "== pytest"
 if [ -z "${GRANTLINE_SERVER_BIN:-}" ]; then
   (cd "$ROOT" && cargo build -q -p grantline-server)

@@ -214,7 +214,7 @@ pub struct UnknownGrantItem(pub(crate) grantline::UnknownGrantItem);
 /// Raw JSON fields have no hash; equal items share their kind and id, so those suffice.
 impl std::hash::Hash for UnknownGrantItem {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        (self.grant_kind(), self.grant_id()).hash(state);
+        (self.raw_grant_kind(), self.grant_id()).hash(state);
     }
 }
 
@@ -222,11 +222,18 @@ impl std::hash::Hash for UnknownGrantItem {
 impl UnknownGrantItem {
     #[classattr]
     #[allow(non_upper_case_globals)]
-    const __match_args__: (&'static str, &'static str) = ("grant_kind", "grant_id");
+    const __match_args__: (&'static str, &'static str) = ("raw_grant_kind", "grant_id");
 
+    /// Always `"unknown"`, so a check of `grant_kind` narrows the item's type; the kind the
+    /// server sent is [`raw_grant_kind`](Self::raw_grant_kind).
     #[getter]
-    fn grant_kind(&self) -> &str {
-        self.0.grant_kind.as_deref().unwrap_or("")
+    fn grant_kind(&self) -> &'static str {
+        "unknown"
+    }
+    /// The `grant_kind` the server sent (`None` if it sent none).
+    #[getter]
+    fn raw_grant_kind(&self) -> Option<&str> {
+        self.0.grant_kind.as_deref()
     }
     #[getter]
     fn grant_id(&self) -> &str {
@@ -251,8 +258,8 @@ impl UnknownGrantItem {
     }
     fn __repr__(&self) -> String {
         format!(
-            "UnknownGrantItem(grant_kind={:?}, grant_id={:?})",
-            self.grant_kind(),
+            "UnknownGrantItem(raw_grant_kind={}, grant_id={:?})",
+            q(&self.0.grant_kind),
             self.grant_id()
         )
     }

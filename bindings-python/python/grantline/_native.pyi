@@ -1,7 +1,7 @@
 # Type stubs for the PyO3 module grantline._native (checked against the compiled module by
 # mypy stubtest in scripts/test.sh, so they cannot drift).
 import datetime
-from typing import Any, ClassVar, Literal, Optional, Union, final
+from typing import Any, Literal, Optional, Union, final
 
 __version__: str
 
@@ -26,7 +26,7 @@ class Completions:
 class UserPrincipal:
     def __new__(cls, user_token: str, label: str) -> UserPrincipal: ...
     @property
-    def type(self) -> str: ...
+    def type(self) -> Literal["user"]: ...
     @property
     def label(self) -> Optional[str]: ...
     @property
@@ -36,7 +36,7 @@ class UserPrincipal:
 class GroupPrincipal:
     def __new__(cls, external_group_id: str, idp_id: str, label: str) -> GroupPrincipal: ...
     @property
-    def type(self) -> str: ...
+    def type(self) -> Literal["group"]: ...
     @property
     def label(self) -> Optional[str]: ...
     @property
@@ -48,7 +48,7 @@ class GroupPrincipal:
 class SystemPrincipal:
     def __new__(cls, label: Optional[str] = None) -> SystemPrincipal: ...
     @property
-    def type(self) -> str: ...
+    def type(self) -> Literal["system"]: ...
     @property
     def label(self) -> Optional[str]: ...
 
@@ -56,7 +56,7 @@ class SystemPrincipal:
 class AgentPrincipal:
     def __new__(cls, label: Optional[str] = None) -> AgentPrincipal: ...
     @property
-    def type(self) -> str: ...
+    def type(self) -> Literal["agent"]: ...
     @property
     def label(self) -> Optional[str]: ...
 
@@ -77,9 +77,9 @@ class GrantPolicy:
 
 @final
 class ManagedSecretGrantItem:
-    __match_args__: ClassVar[tuple[str, str, str]]
+    __match_args__ = ("grant_id", "managed_secret_slug", "label")
     @property
-    def grant_kind(self) -> str: ...
+    def grant_kind(self) -> Literal["managed_secret"]: ...
     @property
     def grant_id(self) -> str: ...
     @property
@@ -123,7 +123,7 @@ class ManagedSecretGrantItem:
     @property
     def scope_constraint(self) -> Optional[list[str]]: ...
     @property
-    def credential_kind(self) -> Optional[str]: ...
+    def credential_kind(self) -> Optional[Literal["developer", "end_user"]]: ...
     @property
     def credential_label(self) -> Optional[str]: ...
     def to_dict(self) -> dict[str, Any]:
@@ -134,9 +134,9 @@ class ManagedSecretGrantItem:
 
 @final
 class OAuthGrantItem:
-    __match_args__: ClassVar[tuple[str, str, str]]
+    __match_args__ = ("grant_id", "provider_id", "label")
     @property
-    def grant_kind(self) -> str: ...
+    def grant_kind(self) -> Literal["oauth"]: ...
     @property
     def grant_id(self) -> str: ...
     @property
@@ -193,9 +193,13 @@ class OAuthGrantItem:
 
 @final
 class UnknownGrantItem:
-    __match_args__: ClassVar[tuple[str, str]]
+    __match_args__ = ("raw_grant_kind", "grant_id")
     @property
-    def grant_kind(self) -> str: ...
+    def grant_kind(self) -> Literal["unknown"]:
+        """Always ``"unknown"``; the kind the server sent is ``raw_grant_kind``."""
+    @property
+    def raw_grant_kind(self) -> Optional[str]:
+        """The ``grant_kind`` the server sent (None if it sent none)."""
     @property
     def grant_id(self) -> str: ...
     @property
