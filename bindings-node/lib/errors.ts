@@ -1,4 +1,4 @@
-// The error tree of DESIGN.md §5 as `Error` subclasses. The native addon rejects with a payload
+// The error tree of docs/errors.md as `Error` subclasses. The native addon rejects with a payload
 // naming the class (the core's classification); `fromNative` builds the matching instance.
 
 /** A credential to choose from, carried by `CredentialIdRequiredError`. */

@@ -1,4 +1,4 @@
-//! The tokio runtime every call of this addon runs on: one worker (DESIGN.md §6), made before the
+//! The tokio runtime every call of this addon runs on: one worker (docs/architecture.md), made before the
 //! first async call, and the optional `GRANTLINE_LOG` switch for the core's `tracing` output.
 
 use napi_derive::module_init;

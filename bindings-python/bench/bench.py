@@ -22,7 +22,7 @@ import uuid
 from typing import Any
 
 CLIENTS = ["grantline", "alter_sdk"]
-# Every field of a managed-secret item (WIRE.md §3.2): the "read every field" rows touch them all,
+# Every field of a managed-secret item (docs/wire.md §3.2): the "read every field" rows touch them all,
 # so work a client defers to attribute access (grantline builds datetimes on read) is counted.
 FIELDS = [
     "grant_kind", "grant_id", "managed_secret_id", "managed_secret_slug", "managed_secret_name",

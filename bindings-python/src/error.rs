@@ -1,4 +1,4 @@
-//! Core errors → the Python exception classes of `grantline._errors` (DESIGN.md §5).
+//! Core errors → the Python exception classes of `grantline._errors` (docs/errors.md).
 //!
 //! The classes are defined in Python (so they pickle and subclass `ValueError` where they
 //! should); Rust looks the module up once and raises the class named by

@@ -1,4 +1,4 @@
-//! Client configuration: base-URL rules (WIRE.md §1.2), caller checks (§1.1), defaults.
+//! Client configuration: base-URL rules (docs/wire.md §1.2), caller checks (§1.1), defaults.
 
 use crate::error::Error;
 use std::time::Duration;

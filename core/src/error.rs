@@ -1,5 +1,5 @@
 //! The one error type of grantline, and the classification of HTTP error responses
-//! (WIRE.md §4, DESIGN.md §5) into it.
+//! (docs/wire.md §4, docs/errors.md) into it.
 
 use serde_json::{Map, Value};
 use std::fmt;
@@ -59,7 +59,7 @@ pub enum Error {
     Closed,
 }
 
-/// The exact kind of an error, one per class of DESIGN.md §5. Bindings map each kind to their
+/// The exact kind of an error, one per class of docs/errors.md. Bindings map each kind to their
 /// own class (see [`ErrorKind::class_name`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -215,7 +215,7 @@ impl Error {
     }
 }
 
-/// Upper bound of a `Retry-After` for rate limits and 5xx (WIRE.md §4.4).
+/// Upper bound of a `Retry-After` for rate limits and 5xx (docs/wire.md §4.4).
 const MAX_RETRY_AFTER: u64 = 3_600;
 /// Upper bound of a `Retry-After` for `quota_exceeded`.
 const MAX_QUOTA_RETRY_AFTER: u64 = 2_678_400;
@@ -315,7 +315,7 @@ fn default_message(kind: ErrorKind, status: u16) -> String {
 }
 
 /// Classifies an error response (status ≥ 400) from its status, headers and raw body, following
-/// WIRE.md §4. `retry_after_header` and `request_id_header` are the raw header values.
+/// docs/wire.md §4. `retry_after_header` and `request_id_header` are the raw header values.
 ///
 /// ```
 /// use grantline::{classify, ErrorKind};
@@ -415,7 +415,7 @@ pub fn classify(
     }))
 }
 
-/// `Retry-After` (WIRE.md §4.4): the header as ASCII delta-seconds first, else a non-negative
+/// `Retry-After` (docs/wire.md §4.4): the header as ASCII delta-seconds first, else a non-negative
 /// integral number in the body, capped at `cap` seconds. HTTP-dates are not supported.
 pub(crate) fn parse_retry_after(
     header: Option<&str>,

@@ -1,4 +1,4 @@
-//! API-key format (WIRE.md §1.6): scoped keys `alter_<type>_<random>_<checksum>` and legacy
+//! API-key format (docs/wire.md §1.6): scoped keys `alter_<type>_<random>_<checksum>` and legacy
 //! `alter_key_<40>` keys.
 
 const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";

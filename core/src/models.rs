@@ -1,4 +1,4 @@
-//! Wire models: what the grant endpoints return (WIRE.md §3), parsed once into typed structs.
+//! Wire models: what the grant endpoints return (docs/wire.md §3), parsed once into typed structs.
 //!
 //! Parsing follows the platform's tolerance rules: unknown fields are ignored, optional fields of
 //! the wrong type become their default, and an item of an unknown `grant_kind` is kept as

@@ -1,4 +1,4 @@
-//! Grant lifetime policy (WIRE.md §3.1, DESIGN.md §3).
+//! Grant lifetime policy (docs/wire.md §3.1, docs/domain.md).
 
 use crate::error::Error;
 use crate::time_fmt;

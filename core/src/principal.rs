@@ -1,4 +1,4 @@
-//! Principals: who a grant is issued to (WIRE.md §3.1), validated when built.
+//! Principals: who a grant is issued to (docs/wire.md §3.1), validated when built.
 
 use crate::error::Error;
 use serde::Serialize;

@@ -1,4 +1,4 @@
-//! Alter request signing (WIRE.md §2): signing-key derivation, path/query canonicalisation, the
+//! Alter request signing (docs/wire.md §2): signing-key derivation, path/query canonicalisation, the
 //! legacy and v2 strings to sign, and HMAC-SHA256 signatures. Pure functions, no I/O.
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -131,7 +131,7 @@ pub struct SignInput<'a> {
     pub identity: Identity<'a>,
 }
 
-/// The legacy string to sign (WIRE.md §2.3), whatever the identity.
+/// The legacy string to sign (docs/wire.md §2.3), whatever the identity.
 pub fn legacy_string_to_sign(input: &SignInput<'_>) -> String {
     let mut s = String::with_capacity(160);
     s.push_str(&input.method.to_ascii_uppercase());
@@ -152,7 +152,7 @@ pub fn legacy_string_to_sign(input: &SignInput<'_>) -> String {
     s
 }
 
-/// The string to sign: the v2 form (WIRE.md §2.4) when any identity value is present, otherwise
+/// The string to sign: the v2 form (docs/wire.md §2.4) when any identity value is present, otherwise
 /// the legacy form.
 ///
 /// ```
@@ -182,7 +182,7 @@ pub fn string_to_sign(input: &SignInput<'_>) -> String {
     s
 }
 
-/// The signed path line (WIRE.md §2.2): the fully percent-decoded path, then the query parsed as
+/// The signed path line (docs/wire.md §2.2): the fully percent-decoded path, then the query parsed as
 /// `parse_qsl`, sorted by name then value, and re-encoded with `quote_plus` rules.
 ///
 /// ```

@@ -1,5 +1,5 @@
-//! Signed HTTP transport: headers, signing, the actor-id cache (WIRE.md §1.4–1.5), timeouts and
-//! retries (DESIGN.md §6).
+//! Signed HTTP transport: headers, signing, the actor-id cache (docs/wire.md §1.4–1.5), timeouts and
+//! retries (docs/architecture.md).
 
 use crate::config::CallerType;
 use crate::error::{Error, classify};
@@ -172,7 +172,7 @@ impl Inner {
         h
     }
 
-    /// Caches `X-Alter-Actor-ID` under the WIRE.md §1.5 rules: canonical UUID, first one wins.
+    /// Caches `X-Alter-Actor-ID` under the docs/wire.md §1.5 rules: canonical UUID, first one wins.
     fn remember_actor(&self, headers: &HeaderMap) {
         let Some(value) = headers
             .get("x-alter-actor-id")

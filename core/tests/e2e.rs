@@ -885,7 +885,7 @@ async fn actor_id_is_cached_and_v2_signing_keeps_working() {
         1
     );
     assert_eq!(app.actor_id(), Some(actor.as_str()));
-    // An impersonating agent gets no actor id (WIRE.md §3.4).
+    // An impersonating agent gets no actor id (docs/wire.md §3.4).
     let imp = app.get_agent(&t.agent_id).unwrap();
     imp.list_grants(&ListGrantsParams::new()).await.unwrap();
     assert_eq!(imp.actor_id(), None);

@@ -1,4 +1,4 @@
-//! Request authentication (WIRE.md §2) and caller resolution (§3.4): the API key by hash, the
+//! Request authentication (docs/wire.md §2) and caller resolution (§3.4): the API key by hash, the
 //! content hash, the timestamp window, the legacy or v2 signature in constant time, the nonce,
 //! then who is calling (app, service caller, or agent).
 
@@ -216,7 +216,7 @@ pub async fn authenticate(
     })
 }
 
-/// Applies the caller rules of WIRE.md §3.4.
+/// Applies the caller rules of docs/wire.md §3.4.
 async fn resolve_caller(
     svc: &Service,
     key: &crate::store::KeyRec,

@@ -1,4 +1,4 @@
-//! Authentication (WIRE.md §2) and caller resolution (§3.4).
+//! Authentication (docs/wire.md §2) and caller resolution (§3.4).
 
 mod common;
 

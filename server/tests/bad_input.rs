@@ -102,7 +102,7 @@ async fn bad_bodies_are_4xx_and_store_nothing() {
         assert_eq!((r.status, r.code()), (*status, *code), "{name}: {}", r.body);
         assert!(r.body["message"].is_string(), "{name}");
     }
-    // Principal field limits (WIRE.md §3.1).
+    // Principal field limits (docs/wire.md §3.1).
     let long = "x".repeat(256);
     for p in [
         json!({"type": "user", "user_token": "", "label": "a"}),

@@ -1,4 +1,4 @@
-//! Every rule of DESIGN.md §3, one test or more each.
+//! Every rule of docs/domain.md, one test or more each.
 
 mod common;
 

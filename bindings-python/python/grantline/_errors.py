@@ -1,4 +1,4 @@
-"""The exception tree of DESIGN.md §5. Raised from Rust (``grantline._native``) by class name.
+"""The exception tree of docs/errors.md. Raised from Rust (``grantline._native``) by class name.
 
 Every class pickles, and carries ``status``, ``code``, ``request_id`` and ``details`` (``None`` /
 ``{}`` where they do not apply). The official client's names are kept as aliases:

@@ -1,4 +1,4 @@
-//! Create, list and revoke grants (WIRE.md §3.1–3.3, DESIGN.md §3).
+//! Create, list and revoke grants (docs/wire.md §3.1–3.3, docs/domain.md).
 
 use super::principal::{PrincipalIn, ResolvedPrincipal};
 use super::{ApiError, Policy, Service, canonical_uuid, check_len, views};

@@ -1,4 +1,4 @@
-//! The rules (DESIGN.md §3): grants, principals, policy, visibility. Transport-free: the HTTP
+//! The rules (docs/domain.md): grants, principals, policy, visibility. Transport-free: the HTTP
 //! layer parses and authenticates, this layer decides, the store persists.
 
 mod error;

@@ -1,4 +1,4 @@
-//! Principals as the wire sends them (WIRE.md §3.1), their limits, and how each resolves.
+//! Principals as the wire sends them (docs/wire.md §3.1), their limits, and how each resolves.
 
 use super::{ApiError, Service, canonical_uuid, check_len};
 use crate::auth::Caller;
@@ -58,7 +58,7 @@ impl PrincipalIn {
         }
     }
 
-    /// The WIRE.md §3.1 field limits.
+    /// The docs/wire.md §3.1 field limits.
     pub fn validate(&self) -> Result<(), ApiError> {
         match self {
             PrincipalIn::User { user_token, label } => {
