@@ -103,7 +103,7 @@ async def test_model_dump_matches_the_official_models(server: Server) -> None:
     await theirs.close()
 
 
-#: What code written for alter_sdk 0.29 imports for the calls grantline covers (docs/wire.md §3-§5).
+#: What code written for alter_sdk 0.29 imports for the calls grantline covers (docs/wire.md §3).
 OFFICIAL_NAMES = [
     "App", "Agent", "CallerType", "is_valid_key", "UserPrincipal", "GroupPrincipal",
     "SystemPrincipal", "AgentPrincipal", "Principal", "GrantPolicy", "GrantPolicyInput",

@@ -5,7 +5,10 @@
 //! `grantline-server dev` prints a tenant; export its values as the ALTER_* variables read below.
 
 use futures_util::TryStreamExt;
-use grantline::{Agent, App, GrantItem, GrantPolicy, ListGrantsParams, Principal};
+use grantline::{
+    Agent, App, CreateGrantOptions, GrantItem, GrantPolicy, ListGrantsParams, Principal,
+    RevokeGrantOptions,
+};
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("set {name} (make demo does)"))
@@ -21,38 +24,45 @@ async fn main() -> Result<(), grantline::Error> {
         .create_managed_secret_grant(
             &secret,
             Principal::user(env("ALTER_USER_TOKEN"), "alice-laptop")?,
-            None,
-            None,
+            CreateGrantOptions::new(),
         )
         .await?;
     println!(
-        "issued {} to a user   (label {:?})",
-        user.grant_id, user.label
+        "issued {} to a user   (label {})",
+        user.grant_id,
+        user.label.as_deref().unwrap_or("-")
     );
 
     let group = Principal::group(env("ALTER_GROUP_ID"), env("ALTER_IDP_ID"), "eng-team")?;
     let policy = GrantPolicy::new().max_ttl_seconds(7 * 24 * 3600);
     let group = app
-        .create_managed_secret_grant(&secret, group, Some(policy), None)
+        .create_managed_secret_grant(
+            &secret,
+            group,
+            CreateGrantOptions::new().grant_policy(policy),
+        )
         .await?;
-    println!(
-        "issued {} to a group  (ends {:?})",
-        group.grant_id, group.grant_expires_at
-    );
+    let ends = group
+        .grant_expires_at
+        .map_or_else(|| "never".to_owned(), |t| grantline::format_timestamp(&t));
+    println!("issued {} to a group  (ends {ends})", group.grant_id);
 
     let system = app
         .create_managed_secret_grant(
             &secret,
             Principal::system(Some("nightly-sync"))?,
-            None,
-            None,
+            CreateGrantOptions::new(),
         )
         .await?;
     println!("issued {} to the system", system.grant_id);
 
     let agent = Agent::builder(env("ALTER_AGENT_KEY")).build()?;
     let own = agent
-        .create_managed_secret_grant(&secret, Principal::agent(Some("my-own"))?, None, None)
+        .create_managed_secret_grant(
+            &secret,
+            Principal::agent(Some("my-own"))?,
+            CreateGrantOptions::new(),
+        )
         .await?;
     println!("issued {} by an agent, for itself", own.grant_id);
 
@@ -76,10 +86,16 @@ async fn main() -> Result<(), grantline::Error> {
         );
     }
 
-    let revoked = app.revoke_grant(&system.grant_id, Some("demo")).await?;
-    println!("\nrevoked {} at {}", revoked.grant_id, revoked.revoked_at);
+    let revoked = app
+        .revoke_grant(&system.grant_id, RevokeGrantOptions::new().reason("demo"))
+        .await?;
+    println!(
+        "\nrevoked {} at {}",
+        revoked.grant_id,
+        grantline::format_timestamp(&revoked.revoked_at)
+    );
     let active = app
-        .list_grants(&ListGrantsParams::new().status("active"))
+        .list_grants(ListGrantsParams::new().status("active"))
         .await?;
     println!("{} grants remain active", active.total);
     Ok(())

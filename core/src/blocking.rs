@@ -8,20 +8,19 @@
 //!
 //! ```no_run
 //! use grantline::blocking::App;
-//! use grantline::{ListGrantsParams, Principal};
+//! use grantline::{CreateGrantOptions, ListGrantsParams, Principal};
 //! let app = App::builder("alter_rk_abcdefghijklmnopqrstuv_iwpykn").base_url("http://127.0.0.1:8787").build()?;
-//! let grant = app.create_managed_secret_grant("9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d", Principal::system(None::<String>)?, None, None)?;
-//! let page = app.list_grants(&ListGrantsParams::new().limit(10))?;
+//! let grant = app.create_managed_secret_grant("9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d", Principal::system(None::<String>)?, CreateGrantOptions::new())?;
+//! let page = app.list_grants(ListGrantsParams::new().limit(10))?;
 //! println!("{} grants, first {:?}", page.total, page.grants.first().map(|g| g.grant_id()));
 //! # Ok::<(), grantline::Error>(())
 //! ```
 
-use crate::client::{ClientBuilder, Core};
+use crate::client::{ClientBuilder, Core, FromConfig, sealed};
+use crate::config::ClientConfig;
 use crate::error::Error;
-use crate::models::{CreateGrantResult, GrantItem, GrantPage, RevokeGrantResult};
-use crate::params::ListGrantsParams;
-use crate::policy::GrantPolicy;
-use crate::principal::Principal;
+use crate::models::{GrantItem, GrantPage};
+use crate::options::ListGrantsParams;
 use crate::transport::Inner;
 use std::cell::RefCell;
 use std::future::Future;
@@ -40,10 +39,11 @@ thread_local! {
 }
 
 /// Runs `call` on this thread's runtime with this thread's pool for `inner`.
-fn run<T, Fut>(inner: &Arc<Inner>, call: impl FnOnce(Core) -> Fut) -> Result<T, Error>
+fn run<T, Fut>(core: &Core, call: impl FnOnce(Core) -> Fut) -> Result<T, Error>
 where
     Fut: Future<Output = Result<T, Error>>,
 {
+    let inner = &core.inner;
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(Error::invalid(
             "a grantline blocking client was called inside an async runtime; use the async client there",
@@ -83,235 +83,122 @@ where
                 http
             }
         };
-        let future = call(Core::with_http(inner.clone(), http));
+        let future = call(core.with_http(http));
         state.runtime.block_on(future)
     })
 }
 
-/// Blocking [`crate::App`].
-#[derive(Clone)]
-pub struct App {
-    app: crate::App,
+/// Methods every blocking client has besides its operations (written once for both).
+macro_rules! blocking_basics {
+    ($Client:ident, $Async:ident) => {
+        #[doc = concat!("Blocking [`crate::", stringify!($Async), "`]: the same settings and operations, each call run on the calling thread.")]
+        #[derive(Clone)]
+        pub struct $Client {
+            inner: crate::$Async,
+        }
+
+        impl std::fmt::Debug for $Client {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.inner.fmt(f)
+            }
+        }
+
+        impl sealed::Sealed for $Client {}
+
+        impl FromConfig for $Client {
+            fn from_config(config: ClientConfig) -> Result<Self, Error> {
+                crate::$Async::from_config(config).map(Self::from_async)
+            }
+        }
+
+        impl $Client {
+            /// Starts building a blocking client for `api_key`.
+            pub fn builder(api_key: impl Into<String>) -> ClientBuilder<$Client> {
+                ClientBuilder::new(api_key.into())
+            }
+
+            /// A blocking client with these settings.
+            pub fn new(config: ClientConfig) -> Result<Self, Error> {
+                Self::from_config(config)
+            }
+
+            /// Wraps an async client's settings (the pools are per thread).
+            pub fn from_async(inner: crate::$Async) -> Self {
+                $Client { inner }
+            }
+
+            /// The async client with the same settings.
+            pub fn as_async(&self) -> &crate::$Async {
+                &self.inner
+            }
+
+            pub(crate) fn run<T, Fut: Future<Output = Result<T, Error>>>(
+                &self,
+                call: impl FnOnce(Core) -> Fut,
+            ) -> Result<T, Error> {
+                run(&self.inner.core, call)
+            }
+
+            /// The resolved base URL.
+            pub fn base_url(&self) -> &str {
+                self.inner.base_url()
+            }
+
+            /// The actor id the server returned, once it has.
+            pub fn actor_id(&self) -> Option<&str> {
+                self.inner.actor_id()
+            }
+
+            /// A handle whose calls use `timeout` (a call's own `timeout` option still wins).
+            pub fn with_timeout(&self, timeout: Duration) -> Self {
+                Self::from_async(self.inner.with_timeout(timeout))
+            }
+
+            /// Every grant matching `params`, fetched page by page as the iterator advances.
+            pub fn grants(
+                &self,
+                params: ListGrantsParams,
+            ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static + use<> {
+                self.clone().into_grants(params)
+            }
+
+            /// Like `grants`, but owning a handle to the client, so the iterator can be stored
+            /// (bindings keep it inside a host object). Each page is fetched on the thread that
+            /// advances the iterator.
+            pub fn into_grants(
+                self,
+                params: ListGrantsParams,
+            ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
+                paged(params.offset, move |offset| {
+                    self.list_grants(ListGrantsParams {
+                        offset,
+                        ..params.clone()
+                    })
+                })
+            }
+
+            /// Closes the client.
+            pub fn close(&self) {
+                self.inner.close()
+            }
+        }
+    };
 }
 
-impl std::fmt::Debug for App {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.app.fmt(f)
-    }
-}
-
-/// Builds a blocking [`App`] from the async builder's settings.
-pub struct AppBuilder(ClientBuilder<crate::App>);
-
-impl AppBuilder {
-    /// Changes the settings with the async builder's methods.
-    pub fn configure(
-        self,
-        f: impl FnOnce(ClientBuilder<crate::App>) -> ClientBuilder<crate::App>,
-    ) -> Self {
-        AppBuilder(f(self.0))
-    }
-    /// See [`ClientBuilder::base_url`].
-    pub fn base_url(self, url: impl Into<String>) -> Self {
-        AppBuilder(self.0.base_url(url))
-    }
-    /// See [`ClientBuilder::timeout`].
-    pub fn timeout(self, timeout: Duration) -> Self {
-        AppBuilder(self.0.timeout(timeout))
-    }
-    /// See [`ClientBuilder::max_retries`].
-    pub fn max_retries(self, n: u32) -> Self {
-        AppBuilder(self.0.max_retries(n))
-    }
-    /// Checks the settings and builds the client.
-    pub fn build(self) -> Result<App, Error> {
-        Ok(App {
-            app: self.0.build()?,
-        })
-    }
-}
+blocking_basics!(App, App);
+blocking_basics!(Agent, Agent);
 
 impl App {
-    /// Starts building a blocking app client.
-    pub fn builder(api_key: impl Into<String>) -> AppBuilder {
-        AppBuilder(crate::App::builder(api_key))
-    }
-
-    /// Wraps an async client's settings (the pools are per thread).
-    pub fn from_async(app: crate::App) -> Self {
-        App { app }
-    }
-
-    /// The async client with the same settings.
-    pub fn as_async(&self) -> &crate::App {
-        &self.app
-    }
-
-    fn run<T, Fut: Future<Output = Result<T, Error>>>(
-        &self,
-        call: impl FnOnce(crate::App) -> Fut,
-    ) -> Result<T, Error> {
-        let app = &self.app;
-        run(&app.core.inner, |core| call(app.with_core(core)))
-    }
-
-    /// See [`crate::App::create_managed_secret_grant`].
-    pub fn create_managed_secret_grant(
-        &self,
-        managed_secret_id: &str,
-        principal: Principal,
-        grant_policy: Option<GrantPolicy>,
-        credential_id: Option<&str>,
-    ) -> Result<CreateGrantResult, Error> {
-        self.run(|app| async move {
-            app.create_managed_secret_grant(
-                managed_secret_id,
-                principal,
-                grant_policy,
-                credential_id,
-            )
-            .await
-        })
-    }
-
-    /// See [`crate::App::list_grants`].
-    pub fn list_grants(&self, params: &ListGrantsParams) -> Result<GrantPage, Error> {
-        self.run(|app| async move { app.list_grants(params).await })
-    }
-
-    /// Every grant matching `params`, fetched page by page as the iterator advances.
-    pub fn grants(
-        &self,
-        params: ListGrantsParams,
-    ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static + use<> {
-        self.clone().into_grants(params)
-    }
-
-    /// Like [`App::grants`], but owning a handle to the client, so the iterator can be stored
-    /// (bindings keep it inside a host object). Each page is fetched on the calling thread.
-    pub fn into_grants(
-        self,
-        params: ListGrantsParams,
-    ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
-        let start = params.offset;
-        paged(start, move |offset| {
-            self.list_grants(&ListGrantsParams {
-                offset,
-                ..params.clone()
-            })
-        })
-    }
-
-    /// See [`crate::App::revoke_grant`].
-    pub fn revoke_grant(
-        &self,
-        grant_id: &str,
-        reason: Option<&str>,
-    ) -> Result<RevokeGrantResult, Error> {
-        self.run(|app| async move { app.revoke_grant(grant_id, reason).await })
-    }
-
     /// See [`crate::App::get_agent`].
     pub fn get_agent(&self, agent_id: &str) -> Result<Agent, Error> {
-        Ok(Agent {
-            agent: self.app.get_agent(agent_id)?,
-        })
-    }
-
-    /// Closes the client.
-    pub fn close(&self) {
-        self.app.close()
-    }
-}
-
-/// Blocking [`crate::Agent`].
-#[derive(Clone)]
-pub struct Agent {
-    agent: crate::Agent,
-}
-
-impl std::fmt::Debug for Agent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.agent.fmt(f)
+        self.inner.get_agent(agent_id).map(Agent::from_async)
     }
 }
 
 impl Agent {
-    /// Starts building a blocking agent client; finish with [`ClientBuilder::build`] and
-    /// [`Agent::from_async`], or use [`Agent::new`].
-    pub fn new(builder: ClientBuilder<crate::Agent>) -> Result<Self, Error> {
-        Ok(Agent {
-            agent: builder.build()?,
-        })
-    }
-
-    /// Wraps an async agent's settings.
-    pub fn from_async(agent: crate::Agent) -> Self {
-        Agent { agent }
-    }
-
-    /// The async client with the same settings.
-    pub fn as_async(&self) -> &crate::Agent {
-        &self.agent
-    }
-
-    fn run<T, Fut: Future<Output = Result<T, Error>>>(
-        &self,
-        call: impl FnOnce(crate::Agent) -> Fut,
-    ) -> Result<T, Error> {
-        run(&self.agent.core.inner, |core| call(crate::Agent { core }))
-    }
-
-    /// See [`crate::Agent::create_managed_secret_grant`].
-    pub fn create_managed_secret_grant(
-        &self,
-        managed_secret_id: &str,
-        principal: Principal,
-        grant_policy: Option<GrantPolicy>,
-        credential_id: Option<&str>,
-    ) -> Result<CreateGrantResult, Error> {
-        self.run(|agent| async move {
-            agent
-                .create_managed_secret_grant(
-                    managed_secret_id,
-                    principal,
-                    grant_policy,
-                    credential_id,
-                )
-                .await
-        })
-    }
-
-    /// See [`crate::Agent::list_grants`].
-    pub fn list_grants(&self, params: &ListGrantsParams) -> Result<GrantPage, Error> {
-        self.run(|agent| async move { agent.list_grants(params).await })
-    }
-
-    /// Every grant this agent can see, fetched page by page as the iterator advances.
-    pub fn grants(
-        &self,
-        params: ListGrantsParams,
-    ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static + use<> {
-        self.clone().into_grants(params)
-    }
-
-    /// Like [`Agent::grants`], but consuming the handle; see [`App::into_grants`].
-    pub fn into_grants(
-        self,
-        params: ListGrantsParams,
-    ) -> impl Iterator<Item = Result<GrantItem, Error>> + Send + 'static {
-        let start = params.offset;
-        paged(start, move |offset| {
-            self.list_grants(&ListGrantsParams {
-                offset,
-                ..params.clone()
-            })
-        })
-    }
-
-    /// Closes the client.
-    pub fn close(&self) {
-        self.agent.close()
+    /// See [`crate::Agent::caller`].
+    pub fn caller(&self) -> Option<&str> {
+        self.inner.caller()
     }
 }
 

@@ -1,34 +1,26 @@
-//! The clients: [`App`] (operator) and [`Agent`] (workload), async on tokio.
+//! The clients: [`App`] (operator) and [`Agent`] (workload), async on tokio. Their operations
+//! are declared once in [`crate::ops`]; this module holds what they are made of and the
+//! methods that are not operations (settings, paging, closing).
 
 use crate::config::{
-    CallerType, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, resolve_base_url, validate_caller,
+    CallerType, ClientConfig, GetterError, UserTokenGetter, resolve_base_url, validate_caller,
 };
 use crate::error::Error;
 use crate::keys::is_valid_key;
-use crate::models::{CreateGrantResult, GrantItem, GrantPage, RevokeGrantResult};
-use crate::params::ListGrantsParams;
-use crate::policy::GrantPolicy;
-use crate::principal::Principal;
+use crate::models::{GrantItem, GrantPage};
+use crate::options::ListGrantsParams;
 use crate::transport::{Idempotency, Inner, Response};
 use futures_core::Stream;
 use futures_util::{TryStreamExt, stream};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The boxed error a [`UserTokenGetter`] may fail with.
-pub type GetterError = Box<dyn std::error::Error + Send + Sync>;
-/// Supplies the end user's JWT for `list_grants` and `revoke_grant` on an [`App`].
-pub type UserTokenGetter = Arc<
-    dyn Fn() -> Pin<Box<dyn Future<Output = Result<String, GetterError>> + Send>> + Send + Sync,
->;
-
-/// Builds an [`App`] or an [`Agent`]. No I/O happens until the first call.
+/// Builds any client ([`App`], [`Agent`], or their blocking twins) from a [`ClientConfig`].
+/// No I/O happens until the first call.
 ///
 /// ```
 /// use std::time::Duration;
@@ -42,243 +34,228 @@ pub type UserTokenGetter = Arc<
 /// ```
 #[must_use]
 pub struct ClientBuilder<T> {
-    api_key: String,
-    base_url: Option<String>,
-    timeout: Duration,
-    max_retries: u32,
-    caller: Option<String>,
-    caller_type: CallerType,
-    user_agent: String,
-    user_token_getter: Option<UserTokenGetter>,
-    _client: PhantomData<T>,
+    config: ClientConfig,
+    _client: PhantomData<fn() -> T>,
 }
 
 impl<T> fmt::Debug for ClientBuilder<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("api_key", &crate::transport::redact_key(&self.api_key))
-            .field("base_url", &self.base_url)
-            .finish_non_exhaustive()
+        f.debug_tuple("ClientBuilder").field(&self.config).finish()
     }
 }
 
-impl<T> ClientBuilder<T> {
-    fn new(api_key: String, caller_type: CallerType) -> Self {
+/// A client a [`ClientBuilder`] can build.
+pub trait FromConfig: Sized + sealed::Sealed {
+    /// Checks the settings and builds the client.
+    fn from_config(config: ClientConfig) -> Result<Self, Error>;
+}
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
+
+impl<T: FromConfig> ClientBuilder<T> {
+    pub(crate) fn new(api_key: String) -> Self {
         ClientBuilder {
-            api_key,
-            base_url: None,
-            timeout: DEFAULT_TIMEOUT,
-            max_retries: DEFAULT_MAX_RETRIES,
-            caller: None,
-            caller_type,
-            user_agent: format!("grantline-rust/{}", env!("CARGO_PKG_VERSION")),
-            user_token_getter: None,
+            config: ClientConfig::new(api_key),
             _client: PhantomData,
         }
     }
 
-    /// The backend URL (default: `ALTER_BASE_URL`, else `https://backend.alterauth.com`).
+    /// Replaces every setting but the key's with `config`'s (the key too).
+    pub fn config(mut self, config: ClientConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// See [`ClientConfig::base_url`].
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
+        self.config.base_url = Some(url.into());
         self
     }
 
-    /// Per-request timeout (default 30 s).
+    /// See [`ClientConfig::timeout`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.config.timeout = timeout;
         self
     }
 
-    /// Retries after the first attempt (default 2; 0 disables retries).
+    /// See [`ClientConfig::max_retries`].
     pub fn max_retries(mut self, n: u32) -> Self {
-        self.max_retries = n;
+        self.config.max_retries = n;
         self
     }
 
-    /// The caller sent as `X-Alter-Caller` (1–255 printable ASCII characters).
+    /// See [`ClientConfig::caller`].
     pub fn caller(mut self, caller: impl Into<String>) -> Self {
-        self.caller = Some(caller.into());
+        self.config.caller = Some(caller.into());
         self
     }
 
-    /// The `User-Agent` (bindings set `grantline-<lang>/<version>`).
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = user_agent.into();
-        self
-    }
-
-    fn inner(self) -> Result<(Inner, Option<UserTokenGetter>), Error> {
-        if self.api_key.is_empty() {
-            return Err(Error::invalid("api_key is required"));
-        }
-        if !is_valid_key(&self.api_key) {
-            return Err(Error::invalid("api_key is not a valid Alter API key"));
-        }
-        if let Some(caller) = &self.caller {
-            validate_caller(caller)?;
-        }
-        if self.timeout.is_zero() {
-            return Err(Error::invalid("timeout must be greater than zero"));
-        }
-        let base_url = resolve_base_url(self.base_url.as_deref())?;
-        let inner = Inner::new(
-            self.api_key,
-            base_url,
-            self.timeout,
-            self.max_retries,
-            self.caller,
-            self.caller_type,
-            self.user_agent,
-        );
-        Ok((inner, self.user_token_getter))
-    }
-}
-
-impl ClientBuilder<App> {
-    /// `service` (default) or `agent`; sent only together with a caller.
+    /// See [`ClientConfig::caller_type`] (an agent's is always `agent`).
     pub fn caller_type(mut self, caller_type: CallerType) -> Self {
-        self.caller_type = caller_type;
+        self.config.caller_type = Some(caller_type);
         self
     }
 
-    /// Supplies the end user's JWT for `list_grants` (unless the call names one) and
-    /// `revoke_grant`.
+    /// See [`ClientConfig::user_agent`].
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.config.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// See [`ClientConfig::user_token_getter`] (apps only).
     pub fn user_token_getter<F, Fut>(mut self, getter: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<String, GetterError>> + Send + 'static,
     {
-        self.user_token_getter = Some(Arc::new(move || Box::pin(getter())));
+        self.config.user_token_getter = Some(Arc::new(move || Box::pin(getter())));
         self
     }
 
     /// Checks the settings and builds the client.
-    pub fn build(self) -> Result<App, Error> {
-        let (inner, getter) = self.inner()?;
-        let http = inner.http_client()?;
-        Ok(App {
-            core: Core {
-                inner: Arc::new(inner),
-                http,
-                timeout: None,
-            },
-            user_token_getter: getter,
-        })
+    pub fn build(self) -> Result<T, Error> {
+        T::from_config(self.config)
     }
 }
 
-impl ClientBuilder<Agent> {
-    /// Checks the settings and builds the client.
-    pub fn build(self) -> Result<Agent, Error> {
-        let (inner, _) = self.inner()?;
-        let http = inner.http_client()?;
-        Ok(Agent {
-            core: Core {
-                inner: Arc::new(inner),
-                http,
-                timeout: None,
-            },
-        })
-    }
+/// Which client a [`Core`] serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    App,
+    Agent,
 }
 
-/// What [`App`] and [`Agent`] share: the settings and one connection pool.
+/// Checks `config` for a client of `role` and makes its shared state (no connection pool yet).
+pub(crate) fn inner_from(
+    config: ClientConfig,
+    role: Role,
+) -> Result<(Inner, Option<UserTokenGetter>), Error> {
+    if config.api_key.is_empty() {
+        return Err(Error::invalid("api_key is required"));
+    }
+    if !is_valid_key(&config.api_key) {
+        return Err(Error::invalid("api_key is not a valid Alter API key"));
+    }
+    if let Some(caller) = &config.caller {
+        validate_caller(caller)?;
+    }
+    if config.timeout.is_zero() {
+        return Err(Error::invalid("timeout must be greater than zero"));
+    }
+    let caller_type = match (role, config.caller_type) {
+        (Role::App, t) => t.unwrap_or(CallerType::Service),
+        (Role::Agent, None | Some(CallerType::Agent)) => CallerType::Agent,
+        (Role::Agent, Some(CallerType::Service)) => {
+            return Err(Error::invalid("an Agent's caller_type is always agent"));
+        }
+    };
+    if role == Role::Agent && config.user_token_getter.is_some() {
+        return Err(Error::invalid(
+            "user_token_getter is an App setting: an Agent sends an end-user token only when a call names one",
+        ));
+    }
+    let base_url = resolve_base_url(config.base_url.as_deref())?;
+    let user_agent = config
+        .user_agent
+        .unwrap_or_else(|| format!("grantline-rust/{}", env!("CARGO_PKG_VERSION")));
+    let inner = Inner::new(
+        config.api_key,
+        base_url,
+        config.timeout,
+        config.max_retries,
+        config.caller,
+        caller_type,
+        user_agent,
+    );
+    Ok((inner, config.user_token_getter))
+}
+
+/// What [`App`] and [`Agent`] are made of: the settings, one connection pool, the role.
 #[derive(Clone)]
 pub(crate) struct Core {
     pub(crate) inner: Arc<Inner>,
     pub(crate) http: reqwest::Client,
+    /// This handle's timeout ([`App::with_timeout`]), under a call's own.
     timeout: Option<Duration>,
+    pub(crate) role: Role,
+    getter: Option<UserTokenGetter>,
 }
 
 impl Core {
-    pub(crate) fn with_http(inner: Arc<Inner>, http: reqwest::Client) -> Self {
-        Core {
-            inner,
+    pub(crate) fn new(config: ClientConfig, role: Role) -> Result<Self, Error> {
+        let (inner, getter) = inner_from(config, role)?;
+        let http = inner.http_client()?;
+        Ok(Core {
+            inner: Arc::new(inner),
             http,
             timeout: None,
+            role,
+            getter,
+        })
+    }
+
+    /// The same client over another connection pool (the blocking clients' per-thread pools).
+    pub(crate) fn with_http(&self, http: reqwest::Client) -> Self {
+        Core {
+            http,
+            ..self.clone()
         }
     }
 
-    async fn post<R: DeserializeOwned>(
+    pub(crate) async fn post<R: DeserializeOwned>(
         &self,
         path: &str,
         body: Vec<u8>,
         idempotency: Idempotency,
+        timeout: Option<Duration>,
         what: &str,
     ) -> Result<R, Error> {
-        let Response { status, body } = self
-            .inner
-            .post(&self.http, path, body, idempotency, self.timeout)
-            .await?;
-        serde_json::from_slice(&body).map_err(|e| malformed(what, status, &e))
-    }
-
-    async fn create(
-        &self,
-        managed_secret_id: &str,
-        principal: &Principal,
-        policy: Option<&GrantPolicy>,
-        credential_id: Option<&str>,
-    ) -> Result<CreateGrantResult, Error> {
-        if managed_secret_id.is_empty() {
-            return Err(Error::invalid(
-                "managed_secret_id must be a non-empty string",
-            ));
-        }
-        principal.validate()?;
-        if let Some(policy) = policy {
-            policy.validate()?;
-        }
-        if credential_id == Some("") {
-            return Err(Error::invalid(
-                "credential_id must be a non-empty string when given",
-            ));
-        }
-        #[derive(Serialize)]
-        struct Body<'a> {
-            principal: &'a Principal,
-            grant_policy: &'a GrantPolicy,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            credential_id: Option<&'a str>,
-        }
-        let empty = GrantPolicy::default();
-        let body = serde_json::to_vec(&Body {
-            principal,
-            grant_policy: policy.unwrap_or(&empty),
-            credential_id,
+        self.post_with(path, body, idempotency, timeout, what, |b| {
+            serde_json::from_slice(b)
         })
-        .expect("serializing a grant request cannot fail");
-        let path = format!(
-            "/sdk/managed-secrets/{}/grants",
-            encode_segment(managed_secret_id)
-        );
-        self.post(
-            &path,
-            body,
-            Idempotency::Write,
-            "create_managed_secret_grant",
-        )
         .await
     }
 
-    async fn list(
+    /// Sends a signed POST and parses the success body with `parse`.
+    pub(crate) async fn post_with<R>(
         &self,
-        params: &ListGrantsParams,
-        user_token: Option<&str>,
-    ) -> Result<GrantPage, Error> {
-        params.validate()?;
-        let body = params.body(user_token);
+        path: &str,
+        body: Vec<u8>,
+        idempotency: Idempotency,
+        timeout: Option<Duration>,
+        what: &str,
+        parse: impl FnOnce(&[u8]) -> Result<R, serde_json::Error>,
+    ) -> Result<R, Error> {
         let Response { status, body } = self
             .inner
             .post(
                 &self.http,
-                "/sdk/grants/list",
+                path,
                 body,
-                Idempotency::Read,
-                self.timeout,
+                idempotency,
+                timeout.or(self.timeout),
             )
             .await?;
-        GrantPage::from_slice(&body).map_err(|e| malformed("list_grants", status, &e))
+        parse(&body).map_err(|e| malformed(what, status, &e))
+    }
+
+    /// The end-user token of a call: the one it names, else the app's getter's, else none.
+    pub(crate) async fn user_token(&self, explicit: Option<&str>) -> Result<Option<String>, Error> {
+        if let Some(token) = explicit {
+            return Ok(Some(token.to_owned()));
+        }
+        let Some(getter) = &self.getter else {
+            return Ok(None);
+        };
+        match getter().await {
+            Ok(token) if !token.is_empty() => Ok(Some(token)),
+            Ok(_) => Err(Error::invalid(
+                "user_token_getter must return a non-empty string",
+            )),
+            Err(e) => Err(Error::invalid(format!("user_token_getter failed: {e}"))),
+        }
     }
 
     fn with_timeout(&self, timeout: Duration) -> Self {
@@ -286,6 +263,12 @@ impl Core {
             timeout: Some(timeout),
             ..self.clone()
         }
+    }
+
+    fn close(&self) {
+        self.inner
+            .closed
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 }
 
@@ -297,7 +280,7 @@ fn malformed(what: &str, status: u16, e: &serde_json::Error) -> Error {
 }
 
 /// Percent-encodes one path segment (RFC 3986 unreserved characters stay).
-fn encode_segment(s: &str) -> String {
+pub(crate) fn encode_segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -310,7 +293,7 @@ fn encode_segment(s: &str) -> String {
 }
 
 /// A canonical lowercase hyphenated UUID, or an error naming `field`.
-fn canonical_uuid(value: &str, field: &str, lenient: bool) -> Result<String, Error> {
+pub(crate) fn canonical_uuid(value: &str, field: &str, lenient: bool) -> Result<String, Error> {
     let err = || Error::invalid(format!("{field} must be a valid UUID string"));
     let parsed = uuid::Uuid::try_parse(value.trim()).map_err(|_| err())?;
     let canonical = parsed.hyphenated().to_string();
@@ -353,160 +336,113 @@ where
     .try_flatten()
 }
 
+/// Methods every client has besides its operations (written once for [`App`] and [`Agent`]).
+macro_rules! client_basics {
+    ($Client:ident) => {
+        impl $Client {
+            /// The resolved base URL.
+            pub fn base_url(&self) -> &str {
+                &self.core.inner.base_url
+            }
+
+            /// The actor id the server returned, once it has.
+            pub fn actor_id(&self) -> Option<&str> {
+                self.core.inner.actor_id()
+            }
+
+            /// A handle sharing this client's pool whose calls use `timeout` (a call's own
+            /// `timeout` option still wins).
+            pub fn with_timeout(&self, timeout: Duration) -> Self {
+                $Client {
+                    core: self.core.with_timeout(timeout),
+                }
+            }
+
+            /// Every grant matching `params`, page after page, as a stream.
+            ///
+            /// ```no_run
+            /// # async fn run(app: grantline::App) -> Result<(), grantline::Error> {
+            /// use futures_util::TryStreamExt;
+            /// let all: Vec<_> = app.grants(grantline::ListGrantsParams::new()).try_collect().await?;
+            /// # Ok(()) }
+            /// ```
+            pub fn grants(
+                &self,
+                params: ListGrantsParams,
+            ) -> impl Stream<Item = Result<GrantItem, Error>> + Send + 'static {
+                let client = self.clone();
+                paginate(params.offset, move |offset| {
+                    let (client, page) = (
+                        client.clone(),
+                        ListGrantsParams {
+                            offset,
+                            ..params.clone()
+                        },
+                    );
+                    async move { client.list_grants(page).await }
+                })
+            }
+
+            /// Closes the client: every later call fails with [`Error::Closed`]. Idempotent.
+            pub fn close(&self) {
+                self.core.close()
+            }
+        }
+
+        impl fmt::Debug for $Client {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($Client), self.core.inner)
+            }
+        }
+
+        impl sealed::Sealed for $Client {}
+    };
+}
+
 /// The operator client: issues, lists and revokes grants for an app.
 ///
 /// Cloning is cheap and shares the connection pool.
 ///
 /// ```no_run
-/// use grantline::{App, ListGrantsParams, Principal};
+/// use grantline::{App, CreateGrantOptions, ListGrantsParams, Principal, RevokeGrantOptions};
 /// # async fn run() -> Result<(), grantline::Error> {
-/// let app = App::builder(std::env::var("ALTER_API_KEY").unwrap()).build()?;
+/// let app = App::builder(std::env::var("ALTER_APP_KEY").unwrap()).build()?;
 /// let grant = app
-///     .create_managed_secret_grant("9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d", Principal::system(Some("nightly-sync"))?, None, None)
+///     .create_managed_secret_grant(
+///         "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d",
+///         Principal::system(Some("nightly-sync"))?,
+///         CreateGrantOptions::new(),
+///     )
 ///     .await?;
-/// let page = app.list_grants(&ListGrantsParams::new().label("nightly-sync")).await?;
+/// let page = app.list_grants(ListGrantsParams::new().label("nightly-sync")).await?;
 /// assert!(page.grants.iter().any(|g| g.grant_id() == grant.grant_id));
-/// app.revoke_grant(&grant.grant_id, Some("rotated")).await?;
+/// app.revoke_grant(grant.grant_id, RevokeGrantOptions::new().reason("rotated")).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct App {
     pub(crate) core: Core,
-    user_token_getter: Option<UserTokenGetter>,
 }
 
-impl fmt::Debug for App {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "App({:?})", self.core.inner)
+client_basics!(App);
+
+impl FromConfig for App {
+    fn from_config(config: ClientConfig) -> Result<Self, Error> {
+        Ok(App {
+            core: Core::new(config, Role::App)?,
+        })
     }
 }
 
 impl App {
     /// Starts building an app client for `api_key`.
     pub fn builder(api_key: impl Into<String>) -> ClientBuilder<App> {
-        ClientBuilder::new(api_key.into(), CallerType::Service)
+        ClientBuilder::new(api_key.into())
     }
 
-    /// The resolved base URL.
-    pub fn base_url(&self) -> &str {
-        &self.core.inner.base_url
-    }
-
-    /// The actor id the server returned, once it has.
-    pub fn actor_id(&self) -> Option<&str> {
-        self.core.inner.actor_id()
-    }
-
-    /// This client's settings over another connection pool (the blocking clients' per-thread pools).
-    pub(crate) fn with_core(&self, core: Core) -> Self {
-        App {
-            core: Core {
-                timeout: self.core.timeout,
-                ..core
-            },
-            user_token_getter: self.user_token_getter.clone(),
-        }
-    }
-
-    /// A handle sharing this client's pool whose calls use `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        App {
-            core: self.core.with_timeout(timeout),
-            user_token_getter: self.user_token_getter.clone(),
-        }
-    }
-
-    /// Issues a grant on a managed secret to `principal` (any kind; `Principal::Agent` needs an
-    /// agent caller). Never retried once the server may have acted on it.
-    pub async fn create_managed_secret_grant(
-        &self,
-        managed_secret_id: &str,
-        principal: Principal,
-        grant_policy: Option<GrantPolicy>,
-        credential_id: Option<&str>,
-    ) -> Result<CreateGrantResult, Error> {
-        self.core
-            .create(
-                managed_secret_id,
-                &principal,
-                grant_policy.as_ref(),
-                credential_id,
-            )
-            .await
-    }
-
-    async fn user_token(&self, explicit: Option<&str>) -> Result<Option<String>, Error> {
-        if let Some(token) = explicit {
-            return Ok(Some(token.to_owned()));
-        }
-        let Some(getter) = &self.user_token_getter else {
-            return Ok(None);
-        };
-        match getter().await {
-            Ok(token) if !token.is_empty() => Ok(Some(token)),
-            Ok(_) => Err(Error::invalid(
-                "user_token_getter must return a non-empty string",
-            )),
-            Err(e) => Err(Error::invalid(format!("user_token_getter failed: {e}"))),
-        }
-    }
-
-    /// One page of grants.
-    pub async fn list_grants(&self, params: &ListGrantsParams) -> Result<GrantPage, Error> {
-        params.validate()?;
-        let token = self.user_token(params.end_user_token.as_deref()).await?;
-        self.core.list(params, token.as_deref()).await
-    }
-
-    /// Every grant matching `params`, page after page, as a stream.
-    ///
-    /// ```no_run
-    /// # async fn run(app: grantline::App) -> Result<(), grantline::Error> {
-    /// use futures_util::TryStreamExt;
-    /// let all: Vec<_> = app.grants(grantline::ListGrantsParams::new()).try_collect().await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn grants(
-        &self,
-        params: ListGrantsParams,
-    ) -> impl Stream<Item = Result<GrantItem, Error>> + Send + 'static {
-        let app = self.clone();
-        paginate(params.offset, move |offset| {
-            let (app, page) = (
-                app.clone(),
-                ListGrantsParams {
-                    offset,
-                    ..params.clone()
-                },
-            );
-            async move { app.list_grants(&page).await }
-        })
-    }
-
-    /// Revokes a grant of either kind. `grant_id` must be a canonical UUID (any case).
-    pub async fn revoke_grant(
-        &self,
-        grant_id: &str,
-        reason: Option<&str>,
-    ) -> Result<RevokeGrantResult, Error> {
-        let grant_id = canonical_uuid(grant_id, "grant_id", false)?;
-        let token = self.user_token(None).await?;
-        #[derive(Serialize)]
-        struct Body<'a> {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            reason: Option<&'a str>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            user_token: Option<&'a str>,
-        }
-        let body = serde_json::to_vec(&Body {
-            reason,
-            user_token: token.as_deref(),
-        })
-        .expect("plain strings");
-        let path = format!("/sdk/oauth/grants/{grant_id}/revoke");
-        self.core
-            .post(&path, body, Idempotency::Write, "revoke_grant")
-            .await
+    /// An app client with these settings.
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        Self::from_config(config)
     }
 
     /// An [`Agent`] acting as the managed agent `agent_id` through this app's key
@@ -526,16 +462,14 @@ impl App {
         let agent_id = canonical_uuid(agent_id, "agent_id", true)?;
         let inner = self.core.inner.with_caller(agent_id, CallerType::Agent);
         Ok(Agent {
-            core: Core::with_http(Arc::new(inner), self.core.http.clone()),
+            core: Core {
+                inner: Arc::new(inner),
+                http: self.core.http.clone(),
+                timeout: self.core.timeout,
+                role: Role::Agent,
+                getter: None,
+            },
         })
-    }
-
-    /// Closes the client: every later call fails with [`Error::Closed`]. Idempotent.
-    pub fn close(&self) {
-        self.core
-            .inner
-            .closed
-            .store(true, std::sync::atomic::Ordering::Release);
     }
 }
 
@@ -545,96 +479,30 @@ pub struct Agent {
     pub(crate) core: Core,
 }
 
-impl fmt::Debug for Agent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Agent({:?})", self.core.inner)
+client_basics!(Agent);
+
+impl FromConfig for Agent {
+    fn from_config(config: ClientConfig) -> Result<Self, Error> {
+        Ok(Agent {
+            core: Core::new(config, Role::Agent)?,
+        })
     }
 }
 
 impl Agent {
     /// Starts building an agent client for `api_key` (caller type `agent`).
     pub fn builder(api_key: impl Into<String>) -> ClientBuilder<Agent> {
-        ClientBuilder::new(api_key.into(), CallerType::Agent)
+        ClientBuilder::new(api_key.into())
     }
 
-    /// The resolved base URL.
-    pub fn base_url(&self) -> &str {
-        &self.core.inner.base_url
+    /// An agent client with these settings.
+    pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        Self::from_config(config)
     }
 
     /// The impersonated agent id, for agents made by [`App::get_agent`].
     pub fn caller(&self) -> Option<&str> {
         self.core.inner.caller.as_deref()
-    }
-
-    /// The actor id the server returned, once it has.
-    pub fn actor_id(&self) -> Option<&str> {
-        self.core.inner.actor_id()
-    }
-
-    /// A handle sharing this client's pool whose calls use `timeout`.
-    pub fn with_timeout(&self, timeout: Duration) -> Self {
-        Agent {
-            core: self.core.with_timeout(timeout),
-        }
-    }
-
-    /// Issues a grant for the agent itself. Only `Principal::Agent` is accepted: an agent cannot
-    /// grant to anyone else, and other principals are rejected before any I/O.
-    pub async fn create_managed_secret_grant(
-        &self,
-        managed_secret_id: &str,
-        principal: Principal,
-        grant_policy: Option<GrantPolicy>,
-        credential_id: Option<&str>,
-    ) -> Result<CreateGrantResult, Error> {
-        if !matches!(principal, Principal::Agent { .. }) {
-            return Err(Error::invalid(format!(
-                "an Agent issues grants only for itself: use an agent principal, not a {} principal",
-                principal.kind()
-            )));
-        }
-        self.core
-            .create(
-                managed_secret_id,
-                &principal,
-                grant_policy.as_ref(),
-                credential_id,
-            )
-            .await
-    }
-
-    /// One page of the grants this agent can see.
-    pub async fn list_grants(&self, params: &ListGrantsParams) -> Result<GrantPage, Error> {
-        self.core
-            .list(params, params.end_user_token.as_deref())
-            .await
-    }
-
-    /// Every grant this agent can see, as a stream.
-    pub fn grants(
-        &self,
-        params: ListGrantsParams,
-    ) -> impl Stream<Item = Result<GrantItem, Error>> + Send + 'static {
-        let agent = self.clone();
-        paginate(params.offset, move |offset| {
-            let (agent, page) = (
-                agent.clone(),
-                ListGrantsParams {
-                    offset,
-                    ..params.clone()
-                },
-            );
-            async move { agent.list_grants(&page).await }
-        })
-    }
-
-    /// Closes the client. Idempotent.
-    pub fn close(&self) {
-        self.core
-            .inner
-            .closed
-            .store(true, std::sync::atomic::Ordering::Release);
     }
 }
 

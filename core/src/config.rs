@@ -1,6 +1,13 @@
-//! Client configuration: base-URL rules (docs/wire.md §1.2), caller checks (§1.1), defaults.
+//! Client configuration: every setting of a client, documented once ([`ClientConfig`]), the
+//! base-URL rules (docs/wire.md §1.2), caller checks (§1.1) and defaults.
 
+use crate::args::{self, ArgFields};
 use crate::error::Error;
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -12,7 +19,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 
 /// Who is calling, sent as `X-Alter-Caller-Type` together with a caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CallerType {
     /// A service (the default for [`App`](crate::App)).
     #[default]
@@ -41,6 +49,107 @@ impl std::str::FromStr for CallerType {
                 "caller_type must be \"service\" or \"agent\", not {other:?}"
             ))),
         }
+    }
+}
+
+/// The boxed error a [`UserTokenGetter`] may fail with.
+pub type GetterError = Box<dyn std::error::Error + Send + Sync>;
+/// Supplies the end user's JWT for the calls of an [`App`](crate::App) that take one
+/// (`list_grants`, `revoke_grant`) when the call names none.
+pub type UserTokenGetter = Arc<
+    dyn Fn() -> Pin<Box<dyn Future<Output = Result<String, GetterError>> + Send>> + Send + Sync,
+>;
+
+fn default_timeout() -> Duration {
+    DEFAULT_TIMEOUT
+}
+
+fn default_max_retries() -> u32 {
+    DEFAULT_MAX_RETRIES
+}
+
+fn timeout_arg<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    Ok(args::opt_duration(d)?.unwrap_or(DEFAULT_TIMEOUT))
+}
+
+/// Every setting of a client. Builders ([`App::builder`](crate::App::builder)) and bindings
+/// construct clients from one; bindings read it from host values with [`crate::args`].
+///
+/// ```
+/// use grantline::{App, ClientConfig};
+/// let mut config = ClientConfig::new("alter_rk_abcdefghijklmnopqrstuv_iwpykn");
+/// config.base_url = Some("http://127.0.0.1:8787".into());
+/// let app = App::new(config)?;
+/// assert_eq!(app.base_url(), "http://127.0.0.1:8787");
+/// # Ok::<(), grantline::Error>(())
+/// ```
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ClientConfig {
+    /// The API key: an app key (`alter_rk_…`) for an [`App`](crate::App), an agent key
+    /// (`alter_ak_…`) for an [`Agent`](crate::Agent). Secret: never shown in `Debug`.
+    pub api_key: String,
+    /// The backend URL (default: `ALTER_BASE_URL`, else `https://backend.alterauth.com`);
+    /// `https` required except for loopback hosts.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Per-request timeout (default 30 s); a call's own `timeout` option overrides it.
+    #[serde(default = "default_timeout", deserialize_with = "timeout_arg")]
+    pub timeout: Duration,
+    /// Retries after the first attempt (default 2; 0 disables retries). Reads retry 5xx and
+    /// timeouts; writes only what the server cannot have acted on.
+    #[serde(default = "default_max_retries")]
+    pub max_retries: u32,
+    /// The caller sent as `X-Alter-Caller` (1–255 printable ASCII characters).
+    #[serde(default)]
+    pub caller: Option<String>,
+    /// `service` (an app's default) or `agent` (always, for an agent); sent only with a caller.
+    #[serde(default)]
+    pub caller_type: Option<CallerType>,
+    /// The `User-Agent` (bindings set `grantline-<language>/<version>`; default
+    /// `grantline-rust/<version>`).
+    #[serde(skip)]
+    pub user_agent: Option<String>,
+    /// Supplies the end user's JWT for an app's calls that take one, when the call names none.
+    #[serde(skip)]
+    pub user_token_getter: Option<UserTokenGetter>,
+}
+
+impl ClientConfig {
+    /// Every setting at its default, for `api_key`.
+    pub fn new(api_key: impl Into<String>) -> Self {
+        ClientConfig {
+            api_key: api_key.into(),
+            base_url: None,
+            timeout: DEFAULT_TIMEOUT,
+            max_retries: DEFAULT_MAX_RETRIES,
+            caller: None,
+            caller_type: None,
+            user_agent: None,
+            user_token_getter: None,
+        }
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("api_key", &crate::transport::redact_key(&self.api_key))
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("caller", &self.caller)
+            .field("caller_type", &self.caller_type)
+            .field("user_agent", &self.user_agent)
+            .field("user_token_getter", &self.user_token_getter.is_some())
+            .finish()
+    }
+}
+
+impl ArgFields for ClientConfig {
+    fn fields() -> &'static [&'static str] {
+        args::struct_fields::<Self>()
     }
 }
 

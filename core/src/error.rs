@@ -114,7 +114,66 @@ pub enum ErrorKind {
     Closed,
 }
 
+/// The class every error class descends from, in every language.
+pub const ROOT_CLASS: &str = "GrantlineError";
+
 impl ErrorKind {
+    /// Every kind, parents before their children.
+    pub const ALL: [ErrorKind; 24] = [
+        ErrorKind::InvalidArgument,
+        ErrorKind::Api,
+        ErrorKind::Authentication,
+        ErrorKind::ReAuthRequired,
+        ErrorKind::PermissionDenied,
+        ErrorKind::GrantRevoked,
+        ErrorKind::GrantExpired,
+        ErrorKind::AgentSelfGrantOnly,
+        ErrorKind::NotFound,
+        ErrorKind::GrantNotFound,
+        ErrorKind::AgentNotFound,
+        ErrorKind::Conflict,
+        ErrorKind::SiblingLabelConflict,
+        ErrorKind::CredentialIdRequired,
+        ErrorKind::EndUserCredentialNotAssignable,
+        ErrorKind::CallerAgentMismatch,
+        ErrorKind::UnprocessableEntity,
+        ErrorKind::RateLimit,
+        ErrorKind::Server,
+        ErrorKind::CallerAgentResolution,
+        ErrorKind::Network,
+        ErrorKind::Timeout,
+        ErrorKind::ResponseValidation,
+        ErrorKind::Closed,
+    ];
+
+    /// The kind this one refines; `None` for the kinds directly under [`ROOT_CLASS`]. Every
+    /// language's class tree is this tree (`tests/vectors/error_tree.json`).
+    pub fn parent(self) -> Option<ErrorKind> {
+        use ErrorKind::*;
+        match self {
+            InvalidArgument | Api | Network | ResponseValidation | Closed => None,
+            Authentication | PermissionDenied | NotFound | Conflict | CallerAgentMismatch
+            | UnprocessableEntity | RateLimit | Server => Some(Api),
+            ReAuthRequired => Some(Authentication),
+            GrantRevoked | GrantExpired | AgentSelfGrantOnly => Some(PermissionDenied),
+            GrantNotFound | AgentNotFound => Some(NotFound),
+            SiblingLabelConflict | CredentialIdRequired | EndUserCredentialNotAssignable => {
+                Some(Conflict)
+            }
+            CallerAgentResolution => Some(Server),
+            Timeout => Some(Network),
+        }
+    }
+
+    /// The (status, code) pairs the classification maps to this kind; a status of 0 stands for
+    /// every 5xx, a code of `None` for any code.
+    pub fn wire_cases(self) -> impl Iterator<Item = (u16, Option<&'static str>)> {
+        CLASSIFICATION
+            .iter()
+            .filter(move |(_, _, k)| *k == self)
+            .map(|(status, code, _)| (*status, *code))
+    }
+
     /// The class name every binding uses for this kind, e.g. `SiblingLabelConflictError`.
     pub fn class_name(self) -> &'static str {
         match self {
@@ -447,6 +506,43 @@ pub(crate) fn parse_retry_after(
     from_header
         .or_else(from_body)
         .map(|s| Duration::from_secs(s.min(cap)))
+}
+
+/// The error class tree as data: every class with its parent chain and the wire cases that
+/// produce it. `tests/vectors/error_tree.json` is this, and each language's suite checks its
+/// classes against that file.
+pub fn error_tree() -> Value {
+    let mut classes = vec![serde_json::json!({
+        "class": ROOT_CLASS, "parents": [], "kind": null, "wire": [],
+    })];
+    for kind in ErrorKind::ALL {
+        let mut parents = Vec::new();
+        let mut up = kind.parent();
+        while let Some(p) = up {
+            parents.push(Value::from(p.class_name()));
+            up = p.parent();
+        }
+        parents.push(Value::from(ROOT_CLASS));
+        let wire: Vec<Value> = kind
+            .wire_cases()
+            .map(|(status, code)| {
+                serde_json::json!({
+                    "status": if status == 0 { Value::from("5xx") } else { Value::from(status) },
+                    "code": code,
+                })
+            })
+            .collect();
+        classes.push(serde_json::json!({
+            "class": kind.class_name(),
+            "parents": parents,
+            "kind": format!("{kind:?}"),
+            "wire": wire,
+        }));
+    }
+    serde_json::json!({
+        "about": "The error class tree every grantline language implements (generated from core/src/error.rs by `cargo test -p grantline --lib vectors` with GRANTLINE_BLESS=1): each class, its ancestors nearest first, the core ErrorKind, and the HTTP (status, error code) pairs classified into it (status \"5xx\" = any 5xx; code null = any code). Kinds without wire cases come from local checks, the network, or a 404 with an agent code.",
+        "classes": classes,
+    })
 }
 
 #[cfg(test)]

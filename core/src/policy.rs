@@ -29,6 +29,12 @@ pub struct GrantPolicy {
 
 const KEYS: [&str; 3] = ["expires_at", "max_ttl_seconds", "default_ttl_seconds"];
 
+impl crate::args::ArgFields for GrantPolicy {
+    fn fields() -> &'static [&'static str] {
+        &KEYS
+    }
+}
+
 impl GrantPolicy {
     /// An empty policy (no bound beyond the app's ceiling).
     pub fn new() -> Self {

@@ -1,7 +1,8 @@
 //! Principals: who a grant is issued to (docs/wire.md §3.1), validated when built.
 
+use crate::args::{self, ArgFields};
 use crate::error::Error;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
 const MAX_LABEL: usize = 255;
@@ -61,6 +62,72 @@ fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), Err
         )));
     }
     Ok(())
+}
+
+/// A principal as a host language passes it: `{type, …the fields of that type}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrincipalArgs {
+    #[serde(rename = "type")]
+    kind: String,
+    user_token: Option<String>,
+    label: Option<String>,
+    external_group_id: Option<String>,
+    idp_id: Option<String>,
+}
+
+/// Reads `{type, …}` with the same checks as the constructors; a field another type takes is
+/// refused.
+impl<'de> Deserialize<'de> for Principal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let a = PrincipalArgs::deserialize(d)?;
+        let given = [
+            ("user_token", a.user_token.is_some()),
+            ("external_group_id", a.external_group_id.is_some()),
+            ("idp_id", a.idp_id.is_some()),
+        ];
+        let takes: &[&str] = match a.kind.as_str() {
+            "user" => &["user_token"],
+            "group" => &["external_group_id", "idp_id"],
+            "system" | "agent" => &[],
+            other => {
+                return Err(args::invalid(format!(
+                    "principal type must be user, group, system or agent, not {other:?}"
+                )));
+            }
+        };
+        if let Some((field, _)) = given.iter().find(|(f, set)| *set && !takes.contains(f)) {
+            return Err(args::invalid(format!(
+                "a {} principal takes no {field}",
+                a.kind
+            )));
+        }
+        let required = |v: Option<String>, field: &str| {
+            v.ok_or_else(|| {
+                args::invalid::<D::Error>(format!("a {} principal needs {field}", a.kind))
+            })
+        };
+        let built = match a.kind.as_str() {
+            "user" => Principal::user(
+                required(a.user_token, "user_token")?,
+                required(a.label, "label")?,
+            ),
+            "group" => Principal::group(
+                required(a.external_group_id, "external_group_id")?,
+                required(a.idp_id, "idp_id")?,
+                required(a.label, "label")?,
+            ),
+            "system" => Principal::system(a.label),
+            _ => Principal::agent(a.label),
+        };
+        built.map_err(args::invalid)
+    }
+}
+
+impl ArgFields for Principal {
+    fn fields() -> &'static [&'static str] {
+        args::struct_fields::<PrincipalArgs>()
+    }
 }
 
 impl Principal {

@@ -47,7 +47,7 @@ pub(crate) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok
 }
 
 pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
-    match crate::models::Lenient::<std::borrow::Cow<'de, str>>::deserialize(d)?.0 {
+    match crate::lenient::Lenient::<std::borrow::Cow<'de, str>>::deserialize(d)?.0 {
         Some(raw) => parse(&raw)
             .ok_or_else(|| serde::de::Error::custom(format!("invalid date-time {raw:?}"))),
         None => Err(serde::de::Error::custom("expected a date-time string")),
@@ -72,7 +72,7 @@ pub(crate) mod option {
         d: D,
     ) -> Result<Option<OffsetDateTime>, D::Error> {
         Ok(
-            crate::models::Lenient::<std::borrow::Cow<'de, str>>::deserialize(d)?
+            crate::lenient::Lenient::<std::borrow::Cow<'de, str>>::deserialize(d)?
                 .0
                 .and_then(|s| parse(&s)),
         )

@@ -3,7 +3,8 @@
 
 use futures_util::TryStreamExt;
 use grantline::{
-    Agent, App, Error, ErrorKind, GrantItem, GrantPolicy, ListGrantsParams, Principal,
+    Agent, App, CreateGrantOptions, Error, ErrorKind, GrantItem, GrantPolicy, ListGrantsParams,
+    Principal, RevokeGrantOptions,
 };
 use grantline_server::admin::{
     AddCredential, AddManagedSecret, CreateApp, MintKey, MintUserToken, OAuthPrincipal,
@@ -41,7 +42,7 @@ fn kind(err: &Error) -> ErrorKind {
 }
 
 async fn total(app: &App) -> u64 {
-    app.list_grants(&ListGrantsParams::new())
+    app.list_grants(ListGrantsParams::new())
         .await
         .unwrap()
         .total
@@ -70,8 +71,7 @@ async fn every_principal_is_issued_listed_and_revoked() {
         .create_managed_secret_grant(
             ms,
             Principal::user(&t.user_token, "laptop").unwrap(),
-            None,
-            None,
+            CreateGrantOptions::new(),
         )
         .await
         .unwrap();
@@ -83,12 +83,16 @@ async fn every_principal_is_issued_listed_and_revoked() {
     );
     let group = Principal::group(&t.group_id, &t.idp_id, "eng").unwrap();
     let group = app
-        .create_managed_secret_grant(ms, group, None, None)
+        .create_managed_secret_grant(ms, group, CreateGrantOptions::new())
         .await
         .unwrap();
     assert_eq!(group.principal_type, "group");
     let sys = app
-        .create_managed_secret_grant(ms, Principal::system(None::<String>).unwrap(), None, None)
+        .create_managed_secret_grant(
+            ms,
+            Principal::system(None::<String>).unwrap(),
+            CreateGrantOptions::new(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -96,19 +100,27 @@ async fn every_principal_is_issued_listed_and_revoked() {
         ("system", None)
     );
     let own = agent(&t)
-        .create_managed_secret_grant(ms, Principal::agent(Some("mine")).unwrap(), None, None)
+        .create_managed_secret_grant(
+            ms,
+            Principal::agent(Some("mine")).unwrap(),
+            CreateGrantOptions::new(),
+        )
         .await
         .unwrap();
     assert_eq!(own.principal_type, "agent");
     let impersonated = app.get_agent(&t.agent_id.to_uppercase()).unwrap();
     assert_eq!(impersonated.caller(), Some(t.agent_id.as_str()));
     let via_app = impersonated
-        .create_managed_secret_grant(ms, Principal::agent(Some("via-app")).unwrap(), None, None)
+        .create_managed_secret_grant(
+            ms,
+            Principal::agent(Some("via-app")).unwrap(),
+            CreateGrantOptions::new(),
+        )
         .await
         .unwrap();
     assert_eq!(via_app.principal_type, "agent");
 
-    let page = app.list_grants(&ListGrantsParams::new()).await.unwrap();
+    let page = app.list_grants(ListGrantsParams::new()).await.unwrap();
     assert_eq!(page.total, 5);
     let ids: Vec<&str> = page.grants.iter().map(GrantItem::grant_id).collect();
     assert_eq!(
@@ -147,11 +159,11 @@ async fn every_principal_is_issued_listed_and_revoked() {
     // An agent sees only its own grants, whichever way it authenticates.
     for seen in [
         agent(&t)
-            .list_grants(&ListGrantsParams::new())
+            .list_grants(ListGrantsParams::new())
             .await
             .unwrap(),
         impersonated
-            .list_grants(&ListGrantsParams::new())
+            .list_grants(ListGrantsParams::new())
             .await
             .unwrap(),
     ] {
@@ -159,24 +171,30 @@ async fn every_principal_is_issued_listed_and_revoked() {
     }
 
     let revoked = app
-        .revoke_grant(&sys.grant_id.to_uppercase(), Some("rotated"))
+        .revoke_grant(
+            &sys.grant_id.to_uppercase(),
+            RevokeGrantOptions::new().reason("rotated"),
+        )
         .await
         .unwrap();
     assert!(revoked.success);
     assert_eq!(revoked.grant_id, sys.grant_id);
-    let revoked_again = app.revoke_grant(&sys.grant_id, None).await.unwrap_err();
+    let revoked_again = app
+        .revoke_grant(&sys.grant_id, RevokeGrantOptions::new())
+        .await
+        .unwrap_err();
     assert_eq!(
         kind(&revoked_again),
         ErrorKind::GrantRevoked,
         "{revoked_again}"
     );
     let active = app
-        .list_grants(&ListGrantsParams::new().status("active"))
+        .list_grants(ListGrantsParams::new().status("active"))
         .await
         .unwrap();
     assert_eq!(active.total, 4);
     let gone = app
-        .list_grants(&ListGrantsParams::new().status("revoked"))
+        .list_grants(ListGrantsParams::new().status("revoked"))
         .await
         .unwrap();
     assert_eq!(
@@ -213,14 +231,13 @@ async fn pagination_walks_every_page() {
         app.create_managed_secret_grant(
             &t.managed_secret_id,
             system(&format!("job-{i:02}")),
-            None,
-            None,
+            CreateGrantOptions::new(),
         )
         .await
         .unwrap();
     }
     let first = app
-        .list_grants(&ListGrantsParams::new().limit(10))
+        .list_grants(ListGrantsParams::new().limit(10))
         .await
         .unwrap();
     assert_eq!(
@@ -228,7 +245,7 @@ async fn pagination_walks_every_page() {
         (23, 10, true)
     );
     let last = app
-        .list_grants(&ListGrantsParams::new().limit(10).offset(20))
+        .list_grants(ListGrantsParams::new().limit(10).offset(20))
         .await
         .unwrap();
     assert_eq!(
@@ -253,7 +270,7 @@ async fn pagination_walks_every_page() {
     assert_eq!(filtered.len(), 1);
     let by_slug = app
         .list_grants(
-            &ListGrantsParams::new()
+            ListGrantsParams::new()
                 .provider_id(&t.managed_secret_slug)
                 .limit(1),
         )
@@ -261,7 +278,7 @@ async fn pagination_walks_every_page() {
         .unwrap();
     assert_eq!(by_slug.total, 23);
     let none = app
-        .list_grants(&ListGrantsParams::new().provider_id("no-such-slug"))
+        .list_grants(ListGrantsParams::new().provider_id("no-such-slug"))
         .await
         .unwrap();
     assert_eq!((none.total, none.grants.len()), (0, 0));
@@ -287,10 +304,14 @@ async fn oauth_and_managed_grants_list_together() {
         )
         .await
         .unwrap();
-    app.create_managed_secret_grant(&t.managed_secret_id, system("ms"), None, None)
-        .await
-        .unwrap();
-    let page = app.list_grants(&ListGrantsParams::new()).await.unwrap();
+    app.create_managed_secret_grant(
+        &t.managed_secret_id,
+        system("ms"),
+        CreateGrantOptions::new(),
+    )
+    .await
+    .unwrap();
+    let page = app.list_grants(ListGrantsParams::new()).await.unwrap();
     let kinds: Vec<&str> = page.grants.iter().map(GrantItem::grant_kind).collect();
     assert_eq!(kinds, ["managed_secret", "oauth"]);
     let GrantItem::OAuth(oauth) = &page.grants[1] else {
@@ -303,14 +324,16 @@ async fn oauth_and_managed_grants_list_together() {
     );
     let google = app
         .list_grants(
-            &ListGrantsParams::new()
+            ListGrantsParams::new()
                 .provider_id("google")
                 .account("ops@example.com"),
         )
         .await
         .unwrap();
     assert_eq!(google.total, 1);
-    app.revoke_grant(&provisioned.grant_id, None).await.unwrap();
+    app.revoke_grant(&provisioned.grant_id, RevokeGrantOptions::new())
+        .await
+        .unwrap();
     server.shutdown().await;
 }
 
@@ -319,19 +342,23 @@ async fn server_rules_become_typed_errors_and_store_nothing() {
     let (server, t) = dev().await;
     let app = app(&t);
     let ms = &t.managed_secret_id;
-    app.create_managed_secret_grant(ms, system("taken"), None, None)
+    app.create_managed_secret_grant(ms, system("taken"), CreateGrantOptions::new())
         .await
         .unwrap();
 
     let err = app
-        .create_managed_secret_grant(ms, system("taken"), None, None)
+        .create_managed_secret_grant(ms, system("taken"), CreateGrantOptions::new())
         .await
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::SiblingLabelConflict, "{err}");
     assert_eq!(err.as_api().unwrap().status, 409);
 
     let err = app
-        .create_managed_secret_grant(ms, Principal::agent(None::<String>).unwrap(), None, None)
+        .create_managed_secret_grant(
+            ms,
+            Principal::agent(None::<String>).unwrap(),
+            CreateGrantOptions::new(),
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -341,24 +368,31 @@ async fn server_rules_become_typed_errors_and_store_nothing() {
     );
 
     let err = app
-        .create_managed_secret_grant(ms, Principal::user("not.a.jwt", "x").unwrap(), None, None)
+        .create_managed_secret_grant(
+            ms,
+            Principal::user("not.a.jwt", "x").unwrap(),
+            CreateGrantOptions::new(),
+        )
         .await
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::ReAuthRequired, "{err}");
 
     let missing = "00000000-0000-4000-8000-000000000000";
     let err = app
-        .create_managed_secret_grant(missing, system("x"), None, None)
+        .create_managed_secret_grant(missing, system("x"), CreateGrantOptions::new())
         .await
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::GrantNotFound, "{err}");
-    let err = app.revoke_grant(missing, None).await.unwrap_err();
+    let err = app
+        .revoke_grant(missing, RevokeGrantOptions::new())
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::GrantNotFound, "{err}");
 
     let err = app
         .get_agent(missing)
         .unwrap()
-        .list_grants(&ListGrantsParams::new())
+        .list_grants(ListGrantsParams::new())
         .await
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::AgentNotFound, "{err}");
@@ -366,7 +400,11 @@ async fn server_rules_become_typed_errors_and_store_nothing() {
     let past =
         GrantPolicy::new().expires_at(time::OffsetDateTime::now_utc() - Duration::from_secs(60));
     let err = app
-        .create_managed_secret_grant(ms, system("past"), Some(past), None)
+        .create_managed_secret_grant(
+            ms,
+            system("past"),
+            CreateGrantOptions::new().grant_policy(past),
+        )
         .await
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::UnprocessableEntity, "{err}");
@@ -386,7 +424,7 @@ async fn server_rules_become_typed_errors_and_store_nothing() {
         .await
         .unwrap();
     let err = app
-        .create_managed_secret_grant(ms, system("choose"), None, None)
+        .create_managed_secret_grant(ms, system("choose"), CreateGrantOptions::new())
         .await
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::CredentialIdRequired, "{err}");
@@ -402,7 +440,11 @@ async fn server_rules_become_typed_errors_and_store_nothing() {
     expected.sort();
     assert_eq!(choices, expected);
     let chosen = app
-        .create_managed_secret_grant(ms, system("choose"), None, Some(&second.credential_id))
+        .create_managed_secret_grant(
+            ms,
+            system("choose"),
+            CreateGrantOptions::new().credential_id(&second.credential_id),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -424,7 +466,11 @@ async fn server_rules_become_typed_errors_and_store_nothing() {
         .await
         .unwrap();
     let err = app
-        .create_managed_secret_grant(ms, system("eu"), None, Some(&end_user.credential_id))
+        .create_managed_secret_grant(
+            ms,
+            system("eu"),
+            CreateGrantOptions::new().credential_id(&end_user.credential_id),
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -443,7 +489,7 @@ async fn server_rules_become_typed_errors_and_store_nothing() {
         .build()
         .unwrap();
     let err = stranger
-        .list_grants(&ListGrantsParams::new())
+        .list_grants(ListGrantsParams::new())
         .await
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Authentication, "{err}");
@@ -508,19 +554,25 @@ async fn tenants_are_isolated() {
         .create_managed_secret_grant(
             &other_secret.managed_secret_id,
             system("theirs"),
-            None,
-            None,
+            CreateGrantOptions::new(),
         )
         .await
         .unwrap();
 
     let app = app(&t);
     let err = app
-        .create_managed_secret_grant(&other_secret.managed_secret_id, system("x"), None, None)
+        .create_managed_secret_grant(
+            &other_secret.managed_secret_id,
+            system("x"),
+            CreateGrantOptions::new(),
+        )
         .await
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::GrantNotFound, "{err}");
-    let err = app.revoke_grant(&theirs.grant_id, None).await.unwrap_err();
+    let err = app
+        .revoke_grant(&theirs.grant_id, RevokeGrantOptions::new())
+        .await
+        .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::GrantNotFound, "{err}");
     assert_eq!(total(&app).await, 0);
     assert_eq!(total(&other_app).await, 1);
@@ -549,28 +601,30 @@ async fn user_tokens_scope_the_listing() {
     app.create_managed_secret_grant(
         ms,
         Principal::user(&t.user_token, "dev-user").unwrap(),
-        None,
-        None,
+        CreateGrantOptions::new(),
     )
     .await
     .unwrap();
     app.create_managed_secret_grant(
         ms,
         Principal::group(&t.group_id, &t.idp_id, "eng").unwrap(),
-        None,
-        None,
+        CreateGrantOptions::new(),
     )
     .await
     .unwrap();
-    app.create_managed_secret_grant(ms, Principal::user(&bob, "bob").unwrap(), None, None)
-        .await
-        .unwrap();
-    app.create_managed_secret_grant(ms, system("sys"), None, None)
+    app.create_managed_secret_grant(
+        ms,
+        Principal::user(&bob, "bob").unwrap(),
+        CreateGrantOptions::new(),
+    )
+    .await
+    .unwrap();
+    app.create_managed_secret_grant(ms, system("sys"), CreateGrantOptions::new())
         .await
         .unwrap();
 
     let as_user = app
-        .list_grants(&ListGrantsParams::new().end_user_token(&t.user_token))
+        .list_grants(ListGrantsParams::new().end_user_token(&t.user_token))
         .await
         .unwrap();
     let mut labels: Vec<_> = as_user
@@ -594,7 +648,7 @@ async fn user_tokens_scope_the_listing() {
         })
         .build()
         .unwrap();
-    let as_bob = scoped.list_grants(&ListGrantsParams::new()).await.unwrap();
+    let as_bob = scoped.list_grants(ListGrantsParams::new()).await.unwrap();
     assert_eq!(
         as_bob
             .grants
@@ -603,13 +657,29 @@ async fn user_tokens_scope_the_listing() {
             .collect::<Vec<_>>(),
         ["bob"]
     );
+    // A revoke as an end user: only their own grants.
+    let bob_grant = as_bob.grants[0].grant_id().to_owned();
+    let dev_grant = as_user.grants[0].grant_id().to_owned();
+    let as_bob_opts = || RevokeGrantOptions::new().user_token(&bob);
+    let err = app
+        .revoke_grant(&dev_grant, as_bob_opts())
+        .await
+        .unwrap_err();
+    assert_eq!(kind(&err), ErrorKind::GrantNotFound, "{err}");
+    app.revoke_grant(&bob_grant, as_bob_opts()).await.unwrap();
+    // The getter supplies the token of a revoke that names none.
+    let err = scoped
+        .revoke_grant(&dev_grant, RevokeGrantOptions::new())
+        .await
+        .unwrap_err();
+    assert_eq!(kind(&err), ErrorKind::GrantNotFound, "{err}");
     let failing = App::builder(&t.app_key)
         .base_url(&t.base_url)
         .user_token_getter(|| async { Err("no session".into()) })
         .build()
         .unwrap();
     let err = failing
-        .list_grants(&ListGrantsParams::new())
+        .list_grants(ListGrantsParams::new())
         .await
         .unwrap_err();
     assert!(
@@ -626,56 +696,69 @@ async fn bad_input_is_rejected_before_any_io() {
     let ms = &t.managed_secret_id;
     let invalid = |r: Result<_, Error>| matches!(r, Err(Error::InvalidArgument { .. }));
     assert!(invalid(
-        app.list_grants(&ListGrantsParams::new().limit(0))
+        app.list_grants(ListGrantsParams::new().limit(0))
             .await
             .map(drop)
     ));
     assert!(invalid(
-        app.list_grants(&ListGrantsParams::new().limit(1001))
+        app.list_grants(ListGrantsParams::new().limit(1001))
             .await
             .map(drop)
     ));
     assert!(invalid(
-        app.list_grants(&ListGrantsParams::new().label(""))
+        app.list_grants(ListGrantsParams::new().label(""))
             .await
             .map(drop)
     ));
     assert!(invalid(
-        app.create_managed_secret_grant("", system("x"), None, None)
+        app.create_managed_secret_grant("", system("x"), CreateGrantOptions::new())
             .await
             .map(drop)
     ));
     assert!(invalid(
-        app.create_managed_secret_grant(ms, system("x"), None, Some(""))
-            .await
-            .map(drop)
+        app.create_managed_secret_grant(
+            ms,
+            system("x"),
+            CreateGrantOptions::new().credential_id("")
+        )
+        .await
+        .map(drop)
     ));
     let bad_policy = GrantPolicy::new()
         .max_ttl_seconds(60)
         .default_ttl_seconds(120);
     assert!(invalid(
-        app.create_managed_secret_grant(ms, system("x"), Some(bad_policy), None)
-            .await
-            .map(drop)
+        app.create_managed_secret_grant(
+            ms,
+            system("x"),
+            CreateGrantOptions::new().grant_policy(bad_policy)
+        )
+        .await
+        .map(drop)
     ));
     let literal = Principal::System {
         label: Some("x".repeat(300)),
     };
     assert!(invalid(
-        app.create_managed_secret_grant(ms, literal, None, None)
+        app.create_managed_secret_grant(ms, literal, CreateGrantOptions::new())
             .await
             .map(drop)
     ));
     assert!(invalid(
-        app.revoke_grant("not-a-uuid", None).await.map(drop)
-    ));
-    assert!(invalid(
-        app.revoke_grant("9b1deb4d3b7d4bad9bdd2b0d7b3dcb6d", None)
+        app.revoke_grant("not-a-uuid", RevokeGrantOptions::new())
             .await
             .map(drop)
+    ));
+    assert!(invalid(
+        app.revoke_grant(
+            "9b1deb4d3b7d4bad9bdd2b0d7b3dcb6d",
+            RevokeGrantOptions::new()
+        )
+        .await
+        .map(drop)
     ));
     let err = agent(&t)
-        .create_managed_secret_grant(ms, system("x"), None, None)
+        .create_managed_secret_grant(ms, system("x"), CreateGrantOptions::new())
         .await
         .unwrap_err();
     assert!(err.to_string().contains("only for itself"), "{err}");
@@ -716,7 +799,7 @@ async fn retries_follow_the_rules() {
         .unwrap();
     let app = app(&t);
     assert_eq!(
-        app.list_grants(&ListGrantsParams::new())
+        app.list_grants(ListGrantsParams::new())
             .await
             .unwrap()
             .total,
@@ -736,10 +819,7 @@ async fn retries_follow_the_rules() {
         .max_retries(0)
         .build()
         .unwrap();
-    let err = once
-        .list_grants(&ListGrantsParams::new())
-        .await
-        .unwrap_err();
+    let err = once.list_grants(ListGrantsParams::new()).await.unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Server);
     assert_eq!(
         err.as_api().unwrap().retry_after,
@@ -752,7 +832,7 @@ async fn retries_follow_the_rules() {
         .await
         .unwrap();
     let err = app
-        .create_managed_secret_grant(&t.managed_secret_id, system("a"), None, None)
+        .create_managed_secret_grant(&t.managed_secret_id, system("a"), CreateGrantOptions::new())
         .await
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Server);
@@ -765,7 +845,7 @@ async fn retries_follow_the_rules() {
         .await
         .unwrap();
     let started = Instant::now();
-    app.create_managed_secret_grant(&t.managed_secret_id, system("b"), None, None)
+    app.create_managed_secret_grant(&t.managed_secret_id, system("b"), CreateGrantOptions::new())
         .await
         .unwrap();
     assert!(
@@ -782,7 +862,7 @@ async fn retries_follow_the_rules() {
         })
         .await
         .unwrap();
-    let err = app.list_grants(&ListGrantsParams::new()).await.unwrap_err();
+    let err = app.list_grants(ListGrantsParams::new()).await.unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Server, "{err}");
     server.shutdown().await;
 }
@@ -805,7 +885,7 @@ async fn timeouts_and_connection_failures() {
         .build()
         .unwrap();
     let err = impatient
-        .list_grants(&ListGrantsParams::new())
+        .list_grants(ListGrantsParams::new())
         .await
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Timeout, "{err}");
@@ -824,7 +904,7 @@ async fn timeouts_and_connection_failures() {
         .max_retries(1)
         .build()
         .unwrap();
-    assert!(patient.list_grants(&ListGrantsParams::new()).await.is_ok());
+    assert!(patient.list_grants(ListGrantsParams::new()).await.is_ok());
 
     // A per-call timeout on a client whose own timeout is the default 30 s.
     admin
@@ -841,10 +921,35 @@ async fn timeouts_and_connection_failures() {
         .unwrap();
     let err = relaxed
         .with_timeout(Duration::from_millis(200))
-        .list_grants(&ListGrantsParams::new())
+        .list_grants(ListGrantsParams::new())
         .await
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Timeout, "{err}");
+    // The same as an option of the call itself, on the async and the blocking client.
+    for _ in 0..2 {
+        admin
+            .inject_fault(FaultSpec {
+                delay_ms: Some(1500),
+                ..fault("/sdk/grants/list", 0, 1)
+            })
+            .await
+            .unwrap();
+    }
+    let started = Instant::now();
+    let err = relaxed
+        .list_grants(ListGrantsParams::new().timeout(Duration::from_millis(200)))
+        .await
+        .unwrap_err();
+    assert_eq!(kind(&err), ErrorKind::Timeout, "{err}");
+    let blocking = grantline::blocking::App::from_async(relaxed.clone());
+    let err = std::thread::spawn(move || {
+        blocking.list_grants(ListGrantsParams::new().timeout(Duration::from_millis(200)))
+    })
+    .join()
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(kind(&err), ErrorKind::Timeout, "{err}");
+    assert!(started.elapsed() < Duration::from_millis(1400));
 
     let closed_port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -856,7 +961,7 @@ async fn timeouts_and_connection_failures() {
         .build()
         .unwrap();
     let err = nowhere
-        .list_grants(&ListGrantsParams::new())
+        .list_grants(ListGrantsParams::new())
         .await
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Network, "{err}");
@@ -864,21 +969,92 @@ async fn timeouts_and_connection_failures() {
     server.shutdown().await;
 }
 
+/// What bindings submit: a call read from host arguments, run by any client that has it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_from_host_arguments() {
+    use grantline::{Call, Dialect, Outcome};
+    use serde_json::json;
+    let (server, t) = dev().await;
+    let call = Call::from_value(
+        "create_managed_secret_grant",
+        json!({"managedSecretId": t.managed_secret_id, "principal": {"type": "system", "label": "js"},
+               "grantPolicy": {"maxTtlSeconds": 3600}}),
+        Dialect::JavaScript,
+    )
+    .unwrap();
+    let Outcome::CreateManagedSecretGrant(created) = app(&t).call(call).await.unwrap() else {
+        panic!("wrong outcome")
+    };
+    let call = Call::from_value("list_grants", json!({"label": "js"}), Dialect::Python).unwrap();
+    let Outcome::ListGrants(page) = app(&t).call(call.clone()).await.unwrap() else {
+        panic!("wrong outcome")
+    };
+    assert_eq!(page.grants[0].grant_id(), created.grant_id);
+    // The blocking twin runs the same call.
+    let blocking = grantline::blocking::App::from_async(app(&t));
+    let outcome = std::thread::spawn(move || blocking.call(call))
+        .join()
+        .unwrap()
+        .unwrap();
+    assert!(matches!(outcome, Outcome::ListGrants(p) if p.total == 1));
+    // An agent has no revoke: refused before any I/O.
+    let revoke = Call::from_value(
+        "revoke_grant",
+        json!({"grant_id": created.grant_id}),
+        Dialect::Python,
+    )
+    .unwrap();
+    let err = agent(&t).call(revoke).await.unwrap_err();
+    assert_eq!(kind(&err), ErrorKind::InvalidArgument, "{err}");
+    server.shutdown().await;
+}
+
+/// Every setting reaches a blocking client through the one builder.
+#[test]
+fn blocking_builders_take_every_setting() {
+    let key = "alter_rk_abcdefghijklmnopqrstuv_iwpykn";
+    let app = grantline::blocking::App::builder(key)
+        .base_url("http://127.0.0.1:9")
+        .timeout(Duration::from_secs(3))
+        .max_retries(0)
+        .caller("billing")
+        .caller_type(grantline::CallerType::Agent)
+        .user_agent("mine/1")
+        .user_token_getter(|| async { Ok("t".to_owned()) })
+        .build()
+        .unwrap();
+    let shown = format!("{app:?}");
+    assert!(
+        shown.contains("billing") && shown.contains("caller_type: \"agent\""),
+        "{shown}"
+    );
+    let err = grantline::blocking::Agent::builder(key)
+        .base_url("http://127.0.0.1:9")
+        .user_token_getter(|| async { Ok("t".to_owned()) })
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("App setting"), "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actor_id_is_cached_and_v2_signing_keeps_working() {
     let (server, t) = dev().await;
     let app = app(&t);
     assert_eq!(app.actor_id(), None);
-    app.list_grants(&ListGrantsParams::new()).await.unwrap();
+    app.list_grants(ListGrantsParams::new()).await.unwrap();
     let actor = app
         .actor_id()
         .expect("the server returns X-Alter-Actor-ID")
         .to_owned();
-    app.create_managed_secret_grant(&t.managed_secret_id, system("v2"), None, None)
-        .await
-        .unwrap();
+    app.create_managed_secret_grant(
+        &t.managed_secret_id,
+        system("v2"),
+        CreateGrantOptions::new(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        app.list_grants(&ListGrantsParams::new())
+        app.list_grants(ListGrantsParams::new())
             .await
             .unwrap()
             .total,
@@ -887,7 +1063,7 @@ async fn actor_id_is_cached_and_v2_signing_keeps_working() {
     assert_eq!(app.actor_id(), Some(actor.as_str()));
     // An impersonating agent gets no actor id (docs/wire.md §3.4).
     let imp = app.get_agent(&t.agent_id).unwrap();
-    imp.list_grants(&ListGrantsParams::new()).await.unwrap();
+    imp.list_grants(ListGrantsParams::new()).await.unwrap();
     assert_eq!(imp.actor_id(), None);
     server.shutdown().await;
 }
@@ -906,8 +1082,12 @@ fn blocking_clients_work_from_plain_threads() {
             let ms = t.managed_secret_id.clone();
             s.spawn(move || {
                 for j in 0..3 {
-                    app.create_managed_secret_grant(&ms, system(&format!("t{i}-{j}")), None, None)
-                        .unwrap();
+                    app.create_managed_secret_grant(
+                        &ms,
+                        system(&format!("t{i}-{j}")),
+                        CreateGrantOptions::new(),
+                    )
+                    .unwrap();
                 }
             });
         }
@@ -917,17 +1097,18 @@ fn blocking_clients_work_from_plain_threads() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(all.len(), 12);
-    let page = app.list_grants(&ListGrantsParams::new().limit(1)).unwrap();
+    let page = app.list_grants(ListGrantsParams::new().limit(1)).unwrap();
     assert_eq!(page.total, 12);
-    let revoked = app.revoke_grant(all[0].grant_id(), None).unwrap();
+    let revoked = app
+        .revoke_grant(all[0].grant_id(), RevokeGrantOptions::new())
+        .unwrap();
     assert!(revoked.success);
     let imp = app.get_agent(&t.agent_id).unwrap();
     let own = imp
         .create_managed_secret_grant(
             &t.managed_secret_id,
             Principal::agent(Some("b")).unwrap(),
-            None,
-            None,
+            CreateGrantOptions::new(),
         )
         .unwrap();
     assert_eq!(own.principal_type, "agent");
@@ -949,7 +1130,7 @@ fn blocking_clients_work_from_plain_threads() {
         .max_retries(0)
         .build()
         .unwrap();
-    let total = quick.list_grants(&ListGrantsParams::new()).unwrap().total as usize;
+    let total = quick.list_grants(ListGrantsParams::new()).unwrap().total as usize;
     let (handoff, receive) = std::sync::mpsc::channel();
     let (done, wait_done) = std::sync::mpsc::channel::<()>();
     let first_thread = std::thread::spawn(move || {
@@ -966,7 +1147,7 @@ fn blocking_clients_work_from_plain_threads() {
 
     // Inside an async runtime the blocking client refuses instead of deadlocking.
     let err = rt
-        .block_on(async { app.list_grants(&ListGrantsParams::new()) })
+        .block_on(async { app.list_grants(ListGrantsParams::new()) })
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::InvalidArgument);
     rt.block_on(server.shutdown());
