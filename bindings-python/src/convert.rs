@@ -1,10 +1,13 @@
-//! Python arguments → Rust values. Wrong types raise `InvalidArgumentError` (a `ValueError`)
-//! before any I/O; the rules on the values themselves are the core's.
+//! Python values → the core's argument form (JSON values the core reads with its own rules).
+//! Only types are converted here: `int`, `float`, `str`, `bool`, `None`, lists, dicts, aware or
+//! naive (local time) datetimes, and grantline's own principals and policies. A value of any
+//! other type is an `InvalidArgumentError` (a `ValueError`) naming the argument.
 
 use crate::error::invalid;
+use crate::models::GrantPolicy;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
-use std::time::Duration;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use serde_json::{Map, Value};
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
     obj.get_type()
@@ -13,78 +16,91 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".to_owned())
 }
 
-/// A required `str`.
-pub(crate) fn req_str(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
-    match obj.cast::<PyString>() {
-        Ok(s) => s.extract::<String>(),
-        Err(_) => Err(invalid(
+/// `obj` (the argument at `path`) as a JSON value.
+pub(crate) fn to_value(py: Python<'_>, obj: &Bound<'_, PyAny>, path: &str) -> PyResult<Value> {
+    if obj.is_none() {
+        Ok(Value::Null)
+    } else if obj.is_instance_of::<PyBool>() {
+        Ok(Value::Bool(obj.extract()?))
+    } else if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            Ok(i.into())
+        } else if let Ok(u) = obj.extract::<u64>() {
+            Ok(u.into())
+        } else {
+            Err(invalid(py, format!("{path} is out of range")))
+        }
+    } else if obj.is_instance_of::<PyFloat>() {
+        serde_json::Number::from_f64(obj.extract()?)
+            .map(Value::Number)
+            .ok_or_else(|| invalid(py, format!("{path} must be a finite number")))
+    } else if let Ok(s) = obj.cast::<PyString>() {
+        Ok(Value::String(s.extract()?))
+    } else if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = Map::new();
+        for (k, v) in d.iter() {
+            let Ok(k) = k.cast::<PyString>() else {
+                return Err(invalid(py, format!("{path} keys must be strings")));
+            };
+            let k: String = k.extract()?;
+            let v = to_value(py, &v, &format!("{path}.{k}"))?;
+            map.insert(k, v);
+        }
+        Ok(Value::Object(map))
+    } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        obj.try_iter()?
+            .enumerate()
+            .map(|(i, v)| to_value(py, &v?, &format!("{path}[{i}]")))
+            .collect::<PyResult<Vec<_>>>()
+            .map(Value::Array)
+    } else if let Ok(p) = obj.cast::<GrantPolicy>() {
+        Ok(serde_json::to_value(&p.get().0).expect("a policy serializes"))
+    } else if let Some(p) = crate::principal::core_principal(obj) {
+        Ok(serde_json::to_value(&p).expect("a principal serializes"))
+    } else if obj.is_instance(crate::models::datetime_class(py)?)? {
+        // A naive datetime means local time, as everywhere in Python (`datetime.timestamp()`).
+        let aware = if obj.getattr("tzinfo")?.is_none() {
+            obj.call_method0("astimezone")?
+        } else {
+            obj.clone()
+        };
+        Ok(Value::String(aware.call_method0("isoformat")?.extract()?))
+    } else {
+        Err(invalid(
             py,
-            format!("{name} must be a str, not {}", type_name(obj)),
-        )),
+            format!("{path} has an unsupported type {}", type_name(obj)),
+        ))
     }
 }
 
-/// An optional `str` (`None` allowed).
-pub(crate) fn opt_str(
-    py: Python<'_>,
-    obj: Option<&Bound<'_, PyAny>>,
-    name: &str,
-) -> PyResult<Option<String>> {
-    match obj {
-        None => Ok(None),
-        Some(o) if o.is_none() => Ok(None),
-        Some(o) => req_str(py, o, name).map(Some),
-    }
-}
-
-/// An `int` (not a `bool`).
-pub(crate) fn int(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<i128> {
-    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
-        return Err(invalid(
-            py,
-            format!("{name} must be an int, not {}", type_name(obj)),
-        ));
-    }
-    obj.extract::<i128>()
-        .map_err(|_| invalid(py, format!("{name} is out of range")))
-}
-
-/// `limit` as the core's type; values outside it cannot be valid pages.
-pub(crate) fn limit(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<u32> {
-    let v = int(py, obj, "limit")?;
-    u32::try_from(v).map_err(|_| invalid(py, format!("limit must be between 1 and 1000 (got {v})")))
-}
-
-/// `offset` as the core's type.
-pub(crate) fn offset(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<u64> {
-    let v = int(py, obj, "offset")?;
-    u64::try_from(v).map_err(|_| invalid(py, format!("offset must be >= 0 (got {v})")))
-}
-
-/// `max_retries` as the core's type.
-pub(crate) fn retries(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<u32> {
-    let v = int(py, obj, "max_retries")?;
-    u32::try_from(v).map_err(|_| invalid(py, format!("max_retries must be >= 0 (got {v})")))
-}
-
-/// A timeout in seconds (int or float, not bool) as a `Duration`.
-pub(crate) fn seconds(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Duration> {
-    if obj.is_instance_of::<PyBool>()
-        || !(obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>())
-    {
-        return Err(invalid(
-            py,
-            format!("{name} must be a number of seconds, not {}", type_name(obj)),
-        ));
-    }
-    let v: f64 = obj.extract()?;
-    Duration::try_from_secs_f64(v)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            invalid(
+/// A call's keyword arguments as one JSON object. A `principal` must be one of grantline's
+/// principal classes (as in the official client), not a dict.
+pub(crate) fn args_value(py: Python<'_>, args: &Bound<'_, PyDict>) -> PyResult<Value> {
+    let mut map = Map::new();
+    for (k, v) in args.iter() {
+        let k: String = k.extract()?;
+        if k == "principal" && !v.is_none() && crate::principal::core_principal(&v).is_none() {
+            return Err(invalid(
                 py,
-                format!("{name} must be a positive number of seconds (got {v})"),
-            )
-        })
+                format!(
+                    "principal must be a UserPrincipal, GroupPrincipal, SystemPrincipal or AgentPrincipal, not {}",
+                    type_name(&v)
+                ),
+            ));
+        }
+        if k == "grant_policy"
+            && !(v.is_none() || v.is_instance_of::<PyDict>() || v.cast::<GrantPolicy>().is_ok())
+        {
+            return Err(invalid(
+                py,
+                format!(
+                    "grant_policy must be a GrantPolicy, a dict or None, not {}",
+                    type_name(&v)
+                ),
+            ));
+        }
+        let value = to_value(py, &v, &k)?;
+        map.insert(k, value);
+    }
+    Ok(Value::Object(map))
 }

@@ -34,6 +34,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(is_valid_key, m)?)?;
     m.add_function(wrap_pyfunction!(client::_panic_for_test, m)?)?;
+    m.add_function(wrap_pyfunction!(client::operations, m)?)?;
     m.add_function(wrap_pyfunction!(models::_restore, m)?)?;
     m.add_function(wrap_pyfunction!(models::_restore_page, m)?)?;
     m.add_class::<runtime::Completions>()?;

@@ -1,11 +1,12 @@
 //! Frozen pyclasses over the core's typed results, converted without JSON or dict walks.
 //! Timestamps become timezone-aware `datetime` objects when read.
 
+use crate::convert::to_value;
 use crate::error::{ResultExt, invalid, json_to_py};
 use grantline::{GrantItem, GrantPage, OffsetDateTime};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -21,6 +22,11 @@ fn datetime_types(py: Python<'_>) -> PyResult<&(Py<PyAny>, Py<PyAny>)> {
             m.getattr("timezone")?.getattr("utc")?.unbind(),
         ))
     })
+}
+
+/// The `datetime.datetime` class.
+pub(crate) fn datetime_class(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    Ok(datetime_types(py)?.0.bind(py))
 }
 
 /// A UTC `datetime.datetime`.
@@ -235,13 +241,10 @@ impl UnknownGrantItem {
     fn raw_grant_kind(&self) -> Option<&str> {
         self.0.grant_kind.as_deref()
     }
+    /// The `grant_id` the server sent, if it sent a string.
     #[getter]
-    fn grant_id(&self) -> &str {
-        self.0
-            .fields
-            .get("grant_id")
-            .and_then(Value::as_str)
-            .unwrap_or("")
+    fn grant_id(&self) -> Option<&str> {
+        self.0.fields.get("grant_id").and_then(Value::as_str)
     }
     #[getter]
     fn label(&self) -> Option<&str> {
@@ -258,9 +261,9 @@ impl UnknownGrantItem {
     }
     fn __repr__(&self) -> String {
         format!(
-            "UnknownGrantItem(raw_grant_kind={}, grant_id={:?})",
+            "UnknownGrantItem(raw_grant_kind={}, grant_id={})",
             q(&self.0.grant_kind),
-            self.grant_id()
+            q(&self.grant_id().map(str::to_owned))
         )
     }
 }
@@ -424,86 +427,6 @@ impl GrantListResult {
 #[derive(PartialEq, Hash, Clone)]
 pub struct GrantPolicy(pub(crate) grantline::GrantPolicy);
 
-/// A Python value as JSON for the core's policy rules (type conversion only).
-fn policy_value(py: Python<'_>, key: &str, v: &Bound<'_, PyAny>) -> PyResult<Value> {
-    if v.is_none() {
-        Ok(Value::Null)
-    } else if v.is_instance_of::<PyBool>() {
-        Ok(Value::Bool(v.extract()?))
-    } else if v.is_instance_of::<PyInt>() {
-        match v.extract::<i64>() {
-            Ok(i) => Ok(i.into()),
-            Err(_) => Err(invalid(py, format!("grant_policy.{key} is out of range"))),
-        }
-    } else if v.is_instance_of::<PyFloat>() {
-        let f: f64 = v.extract()?;
-        Ok(serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)).and_then(|n| {
-            if n.is_null() {
-                Err(invalid(
-                    py,
-                    format!("grant_policy.{key} must be a finite number"),
-                ))
-            } else {
-                Ok(n)
-            }
-        })
-    } else if let Ok(s) = v.cast::<PyString>() {
-        Ok(Value::String(s.extract::<String>()?))
-    } else if v.is_instance(datetime_types(py)?.0.bind(py))? {
-        // A naive datetime means local time, as everywhere in Python (`datetime.timestamp()`).
-        let aware = if v.getattr("tzinfo")?.is_none() {
-            v.call_method0("astimezone")?
-        } else {
-            v.clone()
-        };
-        Ok(Value::String(aware.call_method0("isoformat")?.extract()?))
-    } else {
-        Err(invalid(
-            py,
-            format!(
-                "grant_policy.{key} has an unsupported type {}",
-                v.get_type().name()?
-            ),
-        ))
-    }
-}
-
-impl GrantPolicy {
-    /// `None`, a `GrantPolicy`, a dict, or an object with the policy attributes → core policy.
-    pub(crate) fn from_py(
-        py: Python<'_>,
-        obj: &Bound<'_, PyAny>,
-    ) -> PyResult<Option<grantline::GrantPolicy>> {
-        if obj.is_none() {
-            return Ok(None);
-        }
-        if let Ok(p) = obj.cast::<GrantPolicy>() {
-            return Ok(Some(p.get().0.clone()));
-        }
-        let Ok(dict) = obj.cast::<PyDict>() else {
-            return Err(invalid(
-                py,
-                format!(
-                    "grant_policy must be a GrantPolicy, a dict or None, not {}",
-                    obj.get_type().name()?
-                ),
-            ));
-        };
-        let mut map = Map::new();
-        for (k, v) in dict.iter() {
-            let Ok(k) = k.cast::<PyString>() else {
-                return Err(invalid(py, "grant_policy keys must be strings"));
-            };
-            let k: String = k.extract()?;
-            let k = k.as_str();
-            map.insert(k.to_owned(), policy_value(py, k, &v)?);
-        }
-        grantline::GrantPolicy::from_json(&Value::Object(map))
-            .py_err(py)
-            .map(Some)
-    }
-}
-
 #[pymethods]
 impl GrantPolicy {
     #[new]
@@ -521,7 +444,7 @@ impl GrantPolicy {
             ("default_ttl_seconds", default_ttl_seconds),
         ] {
             if let Some(v) = v {
-                map.insert(k.to_owned(), policy_value(py, k, v)?);
+                map.insert(k.to_owned(), to_value(py, v, &format!("grant_policy.{k}"))?);
             }
         }
         grantline::GrantPolicy::from_json(&Value::Object(map))

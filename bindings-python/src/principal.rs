@@ -1,8 +1,8 @@
 //! Principals: frozen pyclasses over the core's `Principal`, validated by the core when built.
 
-use crate::convert::{opt_str, req_str};
-use crate::error::{ResultExt, invalid};
-use grantline::Principal;
+use crate::convert::to_value;
+use crate::error::ResultExt;
+use grantline::{Dialect, Principal};
 use pyo3::PyTypeInfo;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -13,6 +13,22 @@ fn reduce<'py, C: PyTypeInfo, A: IntoPyObject<'py>>(
     args: A,
 ) -> PyResult<Bound<'py, PyTuple>> {
     (py.get_type::<C>(), args).into_pyobject(py)
+}
+
+/// A principal of `kind` from its constructor's arguments, read by the core's rules.
+fn build(
+    py: Python<'_>,
+    kind: &str,
+    fields: &[(&str, Option<&Bound<'_, PyAny>>)],
+) -> PyResult<Principal> {
+    let mut map = serde_json::Map::new();
+    map.insert("type".into(), kind.into());
+    for (name, value) in fields {
+        if let Some(v) = value {
+            map.insert((*name).to_owned(), to_value(py, v, name)?);
+        }
+    }
+    grantline::args::from_value(serde_json::Value::Object(map), Dialect::Python).py_err(py)
 }
 
 macro_rules! principal_common {
@@ -46,11 +62,11 @@ impl UserPrincipal {
         user_token: &Bound<'_, PyAny>,
         label: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
-        Principal::user(
-            req_str(py, user_token, "user_token")?,
-            req_str(py, label, "label")?,
+        build(
+            py,
+            "user",
+            &[("user_token", Some(user_token)), ("label", Some(label))],
         )
-        .py_err(py)
         .map(UserPrincipal)
     }
     /// The end user's token (a secret: never shown by `repr`).
@@ -87,12 +103,15 @@ impl GroupPrincipal {
         idp_id: &Bound<'_, PyAny>,
         label: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
-        Principal::group(
-            req_str(py, external_group_id, "external_group_id")?,
-            req_str(py, idp_id, "idp_id")?,
-            req_str(py, label, "label")?,
+        build(
+            py,
+            "group",
+            &[
+                ("external_group_id", Some(external_group_id)),
+                ("idp_id", Some(idp_id)),
+                ("label", Some(label)),
+            ],
         )
-        .py_err(py)
         .map(GroupPrincipal)
     }
     #[getter]
@@ -138,9 +157,7 @@ impl SystemPrincipal {
     #[new]
     #[pyo3(signature = (label=None))]
     fn new(py: Python<'_>, label: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        Principal::system(opt_str(py, label, "label")?)
-            .py_err(py)
-            .map(SystemPrincipal)
+        build(py, "system", &[("label", label)]).map(SystemPrincipal)
     }
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         reduce::<Self, _>(py, (self.0.label(),))
@@ -161,9 +178,7 @@ impl AgentPrincipal {
     #[new]
     #[pyo3(signature = (label=None))]
     fn new(py: Python<'_>, label: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        Principal::agent(opt_str(py, label, "label")?)
-            .py_err(py)
-            .map(AgentPrincipal)
+        build(py, "agent", &[("label", label)]).map(AgentPrincipal)
     }
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         reduce::<Self, _>(py, (self.0.label(),))
@@ -174,23 +189,18 @@ impl AgentPrincipal {
 }
 
 /// Any of the four principal classes → the core principal.
-pub(crate) fn from_py(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Principal> {
+/// The core principal inside one of the principal classes, if `obj` is one.
+pub(crate) fn core_principal(obj: &Bound<'_, PyAny>) -> Option<Principal> {
     if let Ok(p) = obj.cast::<UserPrincipal>() {
-        Ok(p.get().0.clone())
+        Some(p.get().0.clone())
     } else if let Ok(p) = obj.cast::<GroupPrincipal>() {
-        Ok(p.get().0.clone())
+        Some(p.get().0.clone())
     } else if let Ok(p) = obj.cast::<SystemPrincipal>() {
-        Ok(p.get().0.clone())
+        Some(p.get().0.clone())
     } else if let Ok(p) = obj.cast::<AgentPrincipal>() {
-        Ok(p.get().0.clone())
+        Some(p.get().0.clone())
     } else {
-        Err(invalid(
-            py,
-            format!(
-                "principal must be a UserPrincipal, GroupPrincipal, SystemPrincipal or AgentPrincipal, not {}",
-                obj.get_type().name()?
-            ),
-        ))
+        None
     }
 }
 

@@ -10,7 +10,7 @@
 use crate::error::{IntoPyErr, internal, panic_message};
 use crate::models::{CreateGrantResult, GrantListResult, RevokeGrantResult, item_to_py};
 use futures_util::FutureExt;
-use grantline::{Error, GrantItem, GrantPage};
+use grantline::{Error, GrantItem};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use std::collections::HashMap;
@@ -82,9 +82,9 @@ impl<T: Clone> ForkAware<T> {
 
 /// What a finished async call produced.
 pub(crate) enum Output {
-    Create(grantline::CreateGrantResult),
-    Page(GrantPage),
-    Revoke(grantline::RevokeGrantResult),
+    /// An operation's result.
+    Outcome(grantline::Outcome),
+    /// The next items of a paged listing.
     Items(Vec<GrantItem>),
 }
 
@@ -257,17 +257,26 @@ impl Completions {
     }
 }
 
+/// An operation's result as its Python object (one arm per result type).
+pub(crate) fn outcome_to_py(py: Python<'_>, outcome: grantline::Outcome) -> PyResult<Py<PyAny>> {
+    use grantline::Outcome as O;
+    Ok(match outcome {
+        O::CreateManagedSecretGrant(r) => Py::new(py, CreateGrantResult(r))?.into_any(),
+        O::ListGrants(p) => Py::new(py, GrantListResult::new(py, p)?)?.into_any(),
+        O::RevokeGrant(r) => Py::new(py, RevokeGrantResult(r))?.into_any(),
+        _ => return Err(internal(py, "an outcome this version cannot convert")),
+    })
+}
+
 fn output_to_py(py: Python<'_>, output: Output) -> PyResult<Py<PyAny>> {
-    Ok(match output {
-        Output::Create(r) => Py::new(py, CreateGrantResult(r))?.into_any(),
-        Output::Revoke(r) => Py::new(py, RevokeGrantResult(r))?.into_any(),
-        Output::Page(p) => Py::new(py, GrantListResult::new(py, p)?)?.into_any(),
+    match output {
+        Output::Outcome(outcome) => outcome_to_py(py, outcome),
         Output::Items(items) => {
             let list = PyList::empty(py);
             for item in items {
                 list.append(item_to_py(py, item)?)?;
             }
-            list.into_any().unbind()
+            Ok(list.into_any().unbind())
         }
-    })
+    }
 }

@@ -274,7 +274,7 @@ async def test_cancel_aborts_iter_grants(server: Server) -> None:
 
 def test_cancel_native_queue(server: Server) -> None:
     """An aborted call posts no outcome; a finished or unknown token is not cancellable."""
-    app = grantline._native.AsyncApp(server.app_key, None, 30.0, 0, None, "service", False)
+    app = grantline._native.AsyncApp({"api_key": server.app_key, "max_retries": 0})
     c = grantline._native.Completions()
     assert c.cancel(12345) is False
 
@@ -284,13 +284,13 @@ def test_cancel_native_queue(server: Server) -> None:
             time.sleep(0.01)
         assert c.pending() == 0
 
-    done = app.list(c, None, None, None, None, None, 1, 0)
+    done = app.call(c, "list_grants", {"limit": 1})
     settle()
     assert [(t, ok) for t, ok, _ in c.drain()] == [(done, True)]
     assert c.cancel(done) is False
     server.fault("/sdk/grants/list", 0, 1, delay_ms=2000)
     try:
-        slow = app.list(c, None, None, None, None, None, 1, 0)
+        slow = app.call(c, "list_grants", {"limit": 1})
         time.sleep(0.2)
         assert c.pending() == 1
         assert c.cancel(slow) is True

@@ -5,7 +5,8 @@
 //! with `GRANTLINE_BLESS=1` to rewrite them), and every language checks its real classes,
 //! objects and signatures against the files.
 
-use crate::args::Dialect;
+use crate::args::{ArgFields, Dialect};
+use crate::config::{ClientConfig, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT};
 use crate::ops::{ClientKind, OPERATIONS};
 use serde_json::{Value, json};
 
@@ -81,6 +82,8 @@ const UNKNOWN: Fields = &[
     ("grant_kind", "'unknown'"),
     ("raw_grant_kind", "str?"),
     ("grant_id", "str?"),
+    ("label", "str?"),
+    ("status", "str?"),
     ("fields", "object"),
 ];
 
@@ -174,8 +177,23 @@ pub fn api() -> Value {
             })
         })
         .collect();
+    let settings = |dialect: Dialect| {
+        <ClientConfig as ArgFields>::fields()
+            .iter()
+            .map(|f| dialect.name(f))
+            .collect::<Vec<_>>()
+    };
     json!({
-        "about": "Every operation of the clients (generated from core/src/ops.rs by `cargo test -p grantline --lib vectors` with GRANTLINE_BLESS=1): which clients have it, its required (positional) arguments and its options as Python and TypeScript name them, the options' defaults, and the option an App's user-token getter fills. The async and blocking clients of every language must expose exactly these.",
+        "about": "Every operation of the clients (generated from core/src/ops.rs by `cargo test -p grantline --lib vectors` with GRANTLINE_BLESS=1): which clients have it, its required (positional) arguments and its options as Python and TypeScript name them, the options' defaults, and the option an App's user-token getter fills; and the client settings (ClientConfig) with their defaults. The async and blocking clients of every language must expose exactly these.",
+        "settings": {
+            "python": settings(Dialect::Python),
+            "typescript": settings(Dialect::JavaScript),
+            "defaults": {
+                "timeout_seconds": DEFAULT_TIMEOUT.as_secs_f64(),
+                "max_retries": DEFAULT_MAX_RETRIES,
+                "app_caller_type": "service",
+            },
+        },
         "operations": operations,
     })
 }

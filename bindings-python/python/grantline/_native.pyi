@@ -3,9 +3,13 @@
 import datetime
 from typing import Any, Literal, Optional, Union, final
 
+from typing_extensions import Self
+
 __version__: str
 
 def is_valid_key(key: object) -> bool: ...
+def operations() -> list[tuple[str, tuple[str, ...], tuple[str, ...], Optional[str]]]:
+    """The core's operation table: ``(name, positional, options, user_token_option)``."""
 def _panic_for_test(completions: Optional[Completions] = None) -> int: ...
 def _restore(kind: str, wire: bytes) -> Any: ...
 def _restore_page(
@@ -201,7 +205,7 @@ class UnknownGrantItem:
     def raw_grant_kind(self) -> Optional[str]:
         """The ``grant_kind`` the server sent (None if it sent none)."""
     @property
-    def grant_id(self) -> str: ...
+    def grant_id(self) -> Optional[str]: ...
     @property
     def label(self) -> Optional[str]: ...
     @property
@@ -280,198 +284,39 @@ class BlockingGrantIter:
     def __iter__(self) -> BlockingGrantIter: ...
     def __next__(self) -> _Item: ...
 
-@final
-class AsyncApp:
-    def __new__(
-        cls,
-        api_key: str,
-        base_url: Optional[str],
-        timeout: float,
-        max_retries: int,
-        caller: Optional[str],
-        caller_type: object,
-        has_user_token_getter: bool,
-    ) -> AsyncApp: ...
+class _Client:
     @property
     def base_url(self) -> str: ...
     @property
     def actor_id(self) -> Optional[str]: ...
-    def create(
-        self,
-        completions: Completions,
-        managed_secret_id: str,
-        principal: object,
-        grant_policy: object,
-        credential_id: Optional[str],
-    ) -> int: ...
-    def list(
-        self,
-        completions: Completions,
-        provider_id: Optional[str],
-        status: Optional[str],
-        account: Optional[str],
-        label: Optional[str],
-        end_user_token: Optional[str],
-        limit: int,
-        offset: int,
-    ) -> int: ...
-    def grants(
-        self,
-        provider_id: Optional[str],
-        status: Optional[str],
-        account: Optional[str],
-        label: Optional[str],
-        end_user_token: Optional[str],
-        limit: int,
-        offset: int,
-    ) -> AsyncGrantStream: ...
-    def revoke(
-        self,
-        completions: Completions,
-        grant_id: str,
-        reason: Optional[str],
-        user_token: Optional[str],
-    ) -> int: ...
-    def get_agent(self, agent_id: object) -> AsyncAgent: ...
     def close(self) -> None: ...
 
+class _AsyncClient(_Client):
+    def __new__(cls, settings: dict[str, Any]) -> Self: ...
+    def call(self, completions: Completions, name: str, args: dict[str, Any]) -> int:
+        """Starts the core operation ``name``; its outcome arrives on ``completions``."""
+    def grants(self, args: dict[str, Any]) -> AsyncGrantStream: ...
+
+class _BlockingClient(_Client):
+    def __new__(cls, settings: dict[str, Any]) -> Self: ...
+    def call(self, name: str, args: dict[str, Any]) -> Any:
+        """Runs the core operation ``name`` on this thread."""
+    def grants(self, args: dict[str, Any]) -> BlockingGrantIter: ...
+
 @final
-class AsyncAgent:
-    def __new__(
-        cls,
-        api_key: str,
-        base_url: Optional[str],
-        timeout: float,
-        max_retries: int,
-        caller: Optional[str],
-    ) -> AsyncAgent: ...
-    @property
-    def base_url(self) -> str: ...
-    @property
-    def actor_id(self) -> Optional[str]: ...
+class AsyncApp(_AsyncClient):
+    def get_agent(self, agent_id: str) -> AsyncAgent: ...
+
+@final
+class AsyncAgent(_AsyncClient):
     @property
     def caller(self) -> Optional[str]: ...
-    def create(
-        self,
-        completions: Completions,
-        managed_secret_id: str,
-        principal: object,
-        grant_policy: object,
-        credential_id: Optional[str],
-    ) -> int: ...
-    def list(
-        self,
-        completions: Completions,
-        provider_id: Optional[str],
-        status: Optional[str],
-        account: Optional[str],
-        label: Optional[str],
-        end_user_token: Optional[str],
-        limit: int,
-        offset: int,
-    ) -> int: ...
-    def grants(
-        self,
-        provider_id: Optional[str],
-        status: Optional[str],
-        account: Optional[str],
-        label: Optional[str],
-        end_user_token: Optional[str],
-        limit: int,
-        offset: int,
-    ) -> AsyncGrantStream: ...
-    def close(self) -> None: ...
 
 @final
-class BlockingApp:
-    def __new__(
-        cls,
-        api_key: str,
-        base_url: Optional[str],
-        timeout: float,
-        max_retries: int,
-        caller: Optional[str],
-        caller_type: object,
-        has_user_token_getter: bool,
-    ) -> BlockingApp: ...
-    @property
-    def base_url(self) -> str: ...
-    @property
-    def actor_id(self) -> Optional[str]: ...
-    def create(
-        self,
-        managed_secret_id: str,
-        principal: object,
-        grant_policy: object,
-        credential_id: Optional[str],
-    ) -> CreateGrantResult: ...
-    def list(
-        self,
-        provider_id: Optional[str],
-        status: Optional[str],
-        account: Optional[str],
-        label: Optional[str],
-        end_user_token: Optional[str],
-        limit: int,
-        offset: int,
-    ) -> GrantListResult: ...
-    def grants(
-        self,
-        provider_id: Optional[str],
-        status: Optional[str],
-        account: Optional[str],
-        label: Optional[str],
-        end_user_token: Optional[str],
-        limit: int,
-        offset: int,
-    ) -> BlockingGrantIter: ...
-    def revoke(
-        self, grant_id: str, reason: Optional[str], user_token: Optional[str]
-    ) -> RevokeGrantResult: ...
-    def get_agent(self, agent_id: object) -> BlockingAgent: ...
-    def close(self) -> None: ...
+class BlockingApp(_BlockingClient):
+    def get_agent(self, agent_id: str) -> BlockingAgent: ...
 
 @final
-class BlockingAgent:
-    def __new__(
-        cls,
-        api_key: str,
-        base_url: Optional[str],
-        timeout: float,
-        max_retries: int,
-        caller: Optional[str],
-    ) -> BlockingAgent: ...
-    @property
-    def base_url(self) -> str: ...
-    @property
-    def actor_id(self) -> Optional[str]: ...
+class BlockingAgent(_BlockingClient):
     @property
     def caller(self) -> Optional[str]: ...
-    def create(
-        self,
-        managed_secret_id: str,
-        principal: object,
-        grant_policy: object,
-        credential_id: Optional[str],
-    ) -> CreateGrantResult: ...
-    def list(
-        self,
-        provider_id: Optional[str],
-        status: Optional[str],
-        account: Optional[str],
-        label: Optional[str],
-        end_user_token: Optional[str],
-        limit: int,
-        offset: int,
-    ) -> GrantListResult: ...
-    def grants(
-        self,
-        provider_id: Optional[str],
-        status: Optional[str],
-        account: Optional[str],
-        label: Optional[str],
-        end_user_token: Optional[str],
-        limit: int,
-        offset: int,
-    ) -> BlockingGrantIter: ...
-    def close(self) -> None: ...
