@@ -1,68 +1,107 @@
-// `App` and `Agent`: thin wrappers over the native classes. Arguments go to the addon as one
-// JSON text per call (the core checks them), results come back as JSON text (built into objects
-// here), and native errors become the matching `GrantlineError` subclass.
+// `App` and `Agent`: thin wrappers over the native classes. Every operation is the core's: its
+// arguments go to the addon as one JSON text (the core reads them with its rules and names),
+// results come back as JSON text (built into objects here), and failures come back as
+// `NativeError` objects that become the matching `GrantlineError` subclass. The methods App and
+// Agent share are written once, in `Client`.
 import { inspect } from 'node:util';
 import * as convert from './convert';
-import { fromNative } from './errors';
-import { native, type NativeAgent, type NativeApp, type NativeGrantCursor } from './native';
+import { InvalidArgumentError, fromNative, isNativeError } from './errors';
+import {
+  native,
+  type NativeAgent,
+  type NativeApp,
+  type NativeError,
+  type NativeGrantCursor,
+} from './native';
 import type {
   AgentOptions,
+  AgentPrincipal,
   AppOptions,
   CreateGrantResult,
   CreateManagedSecretGrantOptions,
   GrantItem,
   GrantPage,
   ListGrantsOptions,
+  Principal,
   RevokeGrantOptions,
   RevokeGrantResult,
+  UserTokenGetter,
 } from './types';
 
+interface OperationSpec {
+  name: string;
+  method: string;
+  userTokenOption: string | null;
+}
+
+/** The core's operation table, by camelCase method name. */
+const OPERATIONS: Record<string, OperationSpec> = Object.fromEntries(
+  (JSON.parse(native.operations()) as OperationSpec[]).map((op) => [op.method, op]),
+);
+
 function encode(value: unknown): string {
-  return JSON.stringify(value) ?? 'null';
-}
-
-function sync<T>(f: () => T): T {
   try {
-    return f();
+    return JSON.stringify(value) ?? 'null';
   } catch (e) {
-    throw fromNative(e);
+    // A BigInt or a cycle: nothing the core could read.
+    throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
   }
 }
 
-async function call<T>(f: () => Promise<string>, build: (json: string) => T): Promise<T> {
-  let json: string;
+function unwrap<T>(value: T | NativeError): T {
+  if (isNativeError(value)) throw fromNative(value);
+  return value;
+}
+
+async function resolveToken(getter: UserTokenGetter): Promise<string> {
+  let token: unknown;
   try {
-    json = await f();
+    token = await getter();
   } catch (e) {
-    throw fromNative(e);
+    throw new InvalidArgumentError(`userTokenGetter failed: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return build(json);
+  if (typeof token !== 'string' || token === '') {
+    throw new InvalidArgumentError('userTokenGetter must return a non-empty string');
+  }
+  return token;
 }
 
 async function* walk(cursor: NativeGrantCursor): AsyncGenerator<GrantItem, void, undefined> {
   for (;;) {
-    let batch: string;
-    try {
-      batch = await cursor.nextBatch();
-    } catch (e) {
-      throw fromNative(e);
-    }
-    const items = convert.grantItems(batch);
+    const items = convert.grantItems(unwrap(await cursor.nextBatch()));
     if (items.length === 0) return;
     yield* items;
   }
 }
 
-function describe(name: string, baseUrl: string, extra = ''): string {
-  return `${name} { baseUrl: ${JSON.stringify(baseUrl)}${extra}, apiKey: '<redacted>' }`;
-}
+// The native agent an `App.getAgent` hands to the `Agent` constructor, under a key no user can write.
+const ADOPT = Symbol('grantline.adopt');
 
-/** The operator client: issues, lists and revokes grants for an app. */
-export class App {
-  readonly #native: NativeApp;
+/** What `App` and `Agent` share: the operations both have, settings, closing, display. */
+abstract class Client<P extends Principal> {
+  readonly #native: NativeApp | NativeAgent;
+  readonly #getter: UserTokenGetter | null;
 
-  constructor(options: AppOptions) {
-    this.#native = sync(() => new native.NativeApp(encode(options)));
+  protected constructor(nativeClient: NativeApp | NativeAgent, getter: UserTokenGetter | null) {
+    this.#native = nativeClient;
+    this.#getter = getter;
+  }
+
+  /** `args` with the end-user token an app's getter supplies, where `method` takes one. */
+  async #withUserToken(method: string, args: object): Promise<object> {
+    const option = OPERATIONS[method]?.userTokenOption ?? null;
+    if (option === null || this.#getter === null || (args as Record<string, unknown>)[option] != null) {
+      return args;
+    }
+    return { ...args, [option]: await resolveToken(this.#getter) };
+  }
+
+  /** Runs the core operation behind `method` with `args` (JavaScript names). */
+  protected async operation<T>(method: string, args: object, build: (json: string) => T): Promise<T> {
+    const op = OPERATIONS[method];
+    if (op === undefined) throw new InvalidArgumentError(`no such operation: ${method}`);
+    const withToken = await this.#withUserToken(method, args);
+    return build(unwrap(await this.#native.call(op.name, encode(withToken))));
   }
 
   /** The resolved base URL. */
@@ -75,44 +114,29 @@ export class App {
     return this.#native.actorId ?? null;
   }
 
-  /** Issues a grant on a managed secret to `principal`. Never retried once the server may have acted. */
+  /**
+   * Issues a grant on a managed secret to `principal` (an agent: only to itself). Never retried
+   * once the server may have acted on it. `timeout` (ms) overrides the client's for this call.
+   */
   createManagedSecretGrant(
     managedSecretId: string,
-    options: CreateManagedSecretGrantOptions,
+    options: CreateManagedSecretGrantOptions<P>,
   ): Promise<CreateGrantResult> {
-    return call(
-      () => this.#native.createManagedSecretGrant(encode({ managedSecretId, options })),
-      convert.createResult,
-    );
+    return this.operation('createManagedSecretGrant', { managedSecretId, ...options }, convert.createResult);
   }
 
-  /** One page of grants. */
+  /** One page of the grants this client can see. Filters are AND-ed; `limit` is 1–1000. */
   listGrants(options: ListGrantsOptions = {}): Promise<GrantPage> {
-    return call(() => this.#native.listGrants(encode(options)), convert.grantPage);
+    return this.operation('listGrants', options, convert.grantPage);
   }
 
   /** Every grant matching `options`, page after page: `for await (const g of app.iterGrants())`. */
   iterGrants(options: ListGrantsOptions = {}): AsyncGenerator<GrantItem, void, undefined> {
-    const native = this.#native;
+    const pages = async (): Promise<NativeGrantCursor> =>
+      unwrap(this.#native.grants(encode(await this.#withUserToken('listGrants', options))));
     return (async function* () {
-      yield* walk(sync(() => native.iterGrants(encode(options))));
+      yield* walk(await pages());
     })();
-  }
-
-  /** Revokes a grant of either kind. */
-  revokeGrant(grantId: string, options: RevokeGrantOptions = {}): Promise<RevokeGrantResult> {
-    return call(() => this.#native.revokeGrant(encode({ grantId, options })), convert.revokeResult);
-  }
-
-  /** An `Agent` acting as the managed agent `agentId` through this app's key. */
-  getAgent(agentId: string): Agent {
-    const agent = sync(() => this.#native.getAgent(encode({ agentId })));
-    adopting = agent;
-    try {
-      return new Agent(undefined as unknown as AgentOptions);
-    } finally {
-      adopting = undefined;
-    }
   }
 
   /** Closes the client; later calls throw `ClientClosedError`. */
@@ -120,12 +144,12 @@ export class App {
     this.#native.close();
   }
 
-  toString(): string {
-    return describe('App', this.baseUrl);
+  protected describe(extra = ''): string {
+    return `${this.constructor.name} { baseUrl: ${JSON.stringify(this.baseUrl)}${extra}, apiKey: '<redacted>' }`;
   }
 
-  toJSON(): { baseUrl: string } {
-    return { baseUrl: this.baseUrl };
+  toString(): string {
+    return this.describe();
   }
 
   [inspect.custom](): string {
@@ -133,20 +157,49 @@ export class App {
   }
 }
 
-// The native agent `App.getAgent` hands to the `Agent` constructor it calls.
-let adopting: NativeAgent | undefined;
+function checkGetter(getter: unknown): UserTokenGetter | null {
+  if (getter == null) return null;
+  if (typeof getter !== 'function') throw new InvalidArgumentError('userTokenGetter must be a function');
+  return getter as UserTokenGetter;
+}
+
+/** The operator client: issues, lists and revokes grants for an app. */
+export class App extends Client<Principal> {
+  readonly #native: NativeApp;
+
+  constructor(options: AppOptions) {
+    const { userTokenGetter, ...settings } = options ?? ({} as AppOptions);
+    const getter = checkGetter(userTokenGetter);
+    const created = unwrap(native.NativeApp.create(encode(settings)));
+    super(created, getter);
+    this.#native = created;
+  }
+
+  /** Revokes a grant of either kind; with `userToken` (or `userTokenGetter`), as that end user. */
+  revokeGrant(grantId: string, options: RevokeGrantOptions = {}): Promise<RevokeGrantResult> {
+    return this.operation('revokeGrant', { grantId, ...options }, convert.revokeResult);
+  }
+
+  /** An `Agent` acting as the managed agent `agentId` through this app's key. */
+  getAgent(agentId: string): Agent {
+    const adopted = unwrap(this.#native.getAgent(typeof agentId === 'string' ? agentId : String(agentId)));
+    return new Agent({ [ADOPT]: adopted } as unknown as AgentOptions);
+  }
+
+  toJSON(): { baseUrl: string } {
+    return { baseUrl: this.baseUrl };
+  }
+}
 
 /** The workload client: an agent lists its grants and issues grants for itself. */
-export class Agent {
+export class Agent extends Client<AgentPrincipal> {
   readonly #native: NativeAgent;
 
   constructor(options: AgentOptions) {
-    this.#native = adopting ?? sync(() => new native.NativeAgent(encode(options)));
-  }
-
-  /** The resolved base URL. */
-  get baseUrl(): string {
-    return this.#native.baseUrl;
+    const adopted = (options as unknown as Record<symbol, NativeAgent | undefined>)?.[ADOPT];
+    const created = adopted ?? unwrap(native.NativeAgent.create(encode(options ?? {})));
+    super(created, null);
+    this.#native = created;
   }
 
   /** The impersonated agent id, for agents made by `App.getAgent`. */
@@ -154,51 +207,13 @@ export class Agent {
     return this.#native.caller ?? null;
   }
 
-  /** The actor id the server returned, once it has. */
-  get actorId(): string | null {
-    return this.#native.actorId ?? null;
-  }
-
-  /** Issues a grant for the agent itself (`{ principal: { type: 'agent' } }`). */
-  createManagedSecretGrant(
-    managedSecretId: string,
-    options: CreateManagedSecretGrantOptions,
-  ): Promise<CreateGrantResult> {
-    return call(
-      () => this.#native.createManagedSecretGrant(encode({ managedSecretId, options })),
-      convert.createResult,
-    );
-  }
-
-  /** One page of the grants this agent can see. */
-  listGrants(options: ListGrantsOptions = {}): Promise<GrantPage> {
-    return call(() => this.#native.listGrants(encode(options)), convert.grantPage);
-  }
-
-  /** Every grant this agent can see, page after page. */
-  iterGrants(options: ListGrantsOptions = {}): AsyncGenerator<GrantItem, void, undefined> {
-    const native = this.#native;
-    return (async function* () {
-      yield* walk(sync(() => native.iterGrants(encode(options))));
-    })();
-  }
-
-  /** Closes the client. */
-  close(): void {
-    this.#native.close();
-  }
-
-  toString(): string {
+  override toString(): string {
     const caller = this.caller;
-    return describe('Agent', this.baseUrl, caller ? `, caller: ${JSON.stringify(caller)}` : '');
+    return this.describe(caller ? `, caller: ${JSON.stringify(caller)}` : '');
   }
 
   toJSON(): { baseUrl: string; caller: string | null } {
     return { baseUrl: this.baseUrl, caller: this.caller };
-  }
-
-  [inspect.custom](): string {
-    return this.toString();
   }
 }
 

@@ -3,7 +3,7 @@ import type {
   CreateGrantResult,
   GrantItem,
   GrantPage,
-  GrantPolicyInfo,
+  GrantPolicy,
   ManagedSecretGrantItem,
   OAuthGrantItem,
   RevokeGrantResult,
@@ -15,7 +15,7 @@ function date(v: unknown): Date | null {
   return typeof v === 'string' ? new Date(v) : null;
 }
 
-function policy(v: Wire | null | undefined): GrantPolicyInfo | null {
+function policy(v: Wire | null | undefined): GrantPolicy | null {
   if (v == null) return null;
   return {
     expiresAt: date(v.expires_at),
@@ -94,6 +94,8 @@ export function grantItem(g: Wire): GrantItem {
         grantKind: 'unknown',
         rawGrantKind: typeof g.grant_kind === 'string' ? g.grant_kind : null,
         grantId: typeof g.grant_id === 'string' ? g.grant_id : null,
+        label: typeof g.label === 'string' ? g.label : null,
+        status: typeof g.status === 'string' ? g.status : null,
         fields: g,
       };
   }

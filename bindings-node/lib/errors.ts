@@ -144,29 +144,39 @@ const OTHER_CLASSES: Record<string, new (message: string) => GrantlineError> = {
   ClientClosedError,
 };
 
-const MARKER = '__grantline_error__:';
-
-interface Payload {
+/** What the native addon reports instead of throwing (see `src/error.rs`). */
+export interface NativeErrorData {
   class: string;
   message: string;
   status?: number | null;
   code?: string | null;
   requestId?: string | null;
-  details?: Record<string, unknown>;
+  detailsJson?: string | null;
   retryAfter?: number | null;
   label?: string | null;
   grantId?: string | null;
-  credentials?: CredentialChoice[];
+  credentials?: CredentialChoice[] | null;
 }
 
-function build(p: Payload): GrantlineError {
+/** Whether a native result is a reported error rather than a value. */
+export function isNativeError(value: unknown): value is NativeErrorData {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { class?: unknown }).class === 'string' &&
+    typeof (value as { message?: unknown }).message === 'string'
+  );
+}
+
+/** The `GrantlineError` subclass a native error names, with its fields. */
+export function fromNative(p: NativeErrorData): GrantlineError {
   const apiClass = API_CLASSES[p.class];
   if (apiClass !== undefined) {
     const err = new apiClass(p.message, {
       status: p.status ?? 0,
       code: p.code ?? null,
       requestId: p.requestId ?? null,
-      details: p.details ?? {},
+      details: p.detailsJson ? (JSON.parse(p.detailsJson) as Record<string, unknown>) : {},
       retryAfter: p.retryAfter ?? null,
     });
     if (err instanceof SiblingLabelConflictError) err.label = p.label ?? null;
@@ -179,26 +189,4 @@ function build(p: Payload): GrantlineError {
   }
   const other = OTHER_CLASSES[p.class] ?? GrantlineError;
   return new other(p.message);
-}
-
-/** Any error from the native addon (or from encoding arguments) as a `GrantlineError`. */
-export function fromNative(e: unknown): GrantlineError {
-  if (e instanceof GrantlineError) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  let err: GrantlineError;
-  if (message.startsWith(MARKER)) {
-    let payload: Payload;
-    try {
-      payload = JSON.parse(message.slice(MARKER.length)) as Payload;
-    } catch {
-      payload = { class: 'GrantlineError', message: message.slice(MARKER.length) };
-    }
-    err = build(payload);
-  } else if (e instanceof TypeError || e instanceof RangeError) {
-    // Arguments that cannot be encoded at all (a BigInt, a cycle).
-    err = new InvalidArgumentError(message);
-  } else {
-    err = new GrantlineError(message);
-  }
-  return err;
 }

@@ -3,4 +3,4 @@ import type * as Native from '../native/index';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const native: typeof Native = require('../native/index.js');
-export type { NativeApp, NativeAgent, NativeGrantCursor } from '../native/index';
+export type { NativeApp, NativeAgent, NativeError, NativeGrantCursor } from '../native/index';

@@ -1,5 +1,8 @@
 // Public types: options, principals, policies and results (camelCase, `Date` timestamps).
 
+/** Supplies the end user's JWT for an app's calls that take one, when the call names none. */
+export type UserTokenGetter = () => string | Promise<string>;
+
 /** Settings of `new App(...)`. */
 export interface AppOptions {
   /** An app key (`alter_rk_…`). Never shown by `util.inspect`, `toString` or errors. */
@@ -14,6 +17,11 @@ export interface AppOptions {
   caller?: string;
   /** `'service'` (default) or `'agent'`; sent only together with `caller`. */
   callerType?: 'service' | 'agent';
+  /**
+   * Supplies the end user's JWT for `listGrants`, `iterGrants` and `revokeGrant` when the call
+   * names none (`endUserToken`, `userToken`), scoping them to that user.
+   */
+  userTokenGetter?: UserTokenGetter;
 }
 
 /** Settings of `new Agent(...)`. */
@@ -53,26 +61,31 @@ export interface AgentPrincipal {
 /** Who a grant is issued to, discriminated on `type`. */
 export type Principal = UserPrincipal | GroupPrincipal | SystemPrincipal | AgentPrincipal;
 
-/** Grant lifetime policy. */
+/** Bounds on a grant's lifetime, as the server reports them (every key present) and as you
+ * pass them (any subset; see `GrantPolicyInput`). The grant ends at the earliest bound. */
 export interface GrantPolicy {
-  /** Absolute end; a `Date` or an ISO-8601 string. */
-  expiresAt?: Date | string | null;
+  /** Absolute end of the grant. */
+  expiresAt?: Date | null;
+  /** The grant ends `maxTtlSeconds` after it was created, at the latest. */
   maxTtlSeconds?: number | null;
+  /** Lifetime of each credential handed out through the grant (≤ `maxTtlSeconds`). */
   defaultTtlSeconds?: number | null;
 }
 
-/** A policy as the server reports it. */
-export interface GrantPolicyInfo {
-  expiresAt: Date | null;
-  maxTtlSeconds: number | null;
-  defaultTtlSeconds: number | null;
-}
+/** A policy to create a grant with: `expiresAt` may also be an ISO-8601 string. */
+export type GrantPolicyInput = Omit<GrantPolicy, 'expiresAt'> & { expiresAt?: Date | string | null };
 
-export interface CreateManagedSecretGrantOptions {
-  principal: Principal;
-  grantPolicy?: GrantPolicy | null;
+/** @deprecated The name of `GrantPolicy` before 0.1.0 aligned names with the other languages. */
+export type GrantPolicyInfo = GrantPolicy;
+
+export interface CreateManagedSecretGrantOptions<P extends Principal = Principal> {
+  /** Who the grant is for (an agent issues only to itself: `{ type: 'agent' }`). */
+  principal: P;
+  grantPolicy?: GrantPolicyInput | null;
   /** Required when the managed secret holds several developer credentials. */
   credentialId?: string | null;
+  /** This call's timeout in milliseconds (default: the client's). */
+  timeout?: number;
 }
 
 export interface ListGrantsOptions {
@@ -86,10 +99,17 @@ export interface ListGrantsOptions {
   /** 1–1000, default 100. */
   limit?: number;
   offset?: number;
+  /** This call's timeout in milliseconds (default: the client's). */
+  timeout?: number;
 }
 
 export interface RevokeGrantOptions {
+  /** Why, recorded in the audit log. */
   reason?: string | null;
+  /** Revoke as this end user (their JWT): only their own grants. Default: `userTokenGetter`'s. */
+  userToken?: string | null;
+  /** This call's timeout in milliseconds (default: the client's). */
+  timeout?: number;
 }
 
 export type GrantStatus = 'active' | 'expired' | 'revoked' | (string & {});
@@ -124,7 +144,7 @@ interface GrantItemBase {
   label: string | null;
   credentialId: string | null;
   parentGrantId: string | null;
-  grantPolicy: GrantPolicyInfo | null;
+  grantPolicy: GrantPolicy | null;
   depth: number;
   delegable: boolean;
   scopeConstraint: string[] | null;
@@ -159,6 +179,8 @@ export interface UnknownGrantItem {
   /** The `grant_kind` the server sent, if any. */
   rawGrantKind: string | null;
   grantId: string | null;
+  label: string | null;
+  status: string | null;
   /** Every field as sent (wire names). */
   fields: Record<string, unknown>;
 }

@@ -11,44 +11,44 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The workload client. */
 export declare class NativeAgent {
-  /** `options`: JSON of `{ apiKey, baseUrl?, timeout? (ms), maxRetries?, caller? }`. */
-  constructor(options: string)
+  /** A client from the JSON text of its settings, or why not. */
+  static create(settings: string): NativeAgent | NativeError
   /** The resolved base URL. */
   get baseUrl(): string
-  /** The impersonated agent id, for agents made by `App.getAgent`. */
-  get caller(): string | null
   /** The actor id the server returned, once it has. */
   get actorId(): string | null
-  /** Same arguments as `NativeApp.createManagedSecretGrant`; only agent principals. */
-  createManagedSecretGrant(args: string): Promise<string>
-  /** Same options as `NativeApp.listGrants`. */
-  listGrants(options: string): Promise<string>
-  /** Every grant matching `options` (JSON of the `listGrants` options), page after page. */
-  iterGrants(options: string): NativeGrantCursor
-  /** Closes the client. */
+  /**
+   * Runs the operation `name` with the JSON text of its arguments: the result's JSON
+   * text, or a `NativeError`.
+   */
+  call(name: string, args: string): Promise<string | NativeError>
+  /** Every grant `listGrants` would page through (JSON text of its options). */
+  grants(args: string): NativeGrantCursor | NativeError
+  /** Closes the client; later calls fail with `ClientClosedError`. */
   close(): void
+  /** The impersonated agent id, for agents made by `App.getAgent`. */
+  get caller(): string | null
 }
 
 /** The operator client. */
 export declare class NativeApp {
-  /** `options`: JSON of `{ apiKey, baseUrl?, timeout? (ms), maxRetries?, caller?, callerType? }`. */
-  constructor(options: string)
+  /** A client from the JSON text of its settings, or why not. */
+  static create(settings: string): NativeApp | NativeError
   /** The resolved base URL. */
   get baseUrl(): string
   /** The actor id the server returned, once it has. */
   get actorId(): string | null
-  /** `args`: JSON of `{ managedSecretId, options: { principal, grantPolicy?, credentialId? } }`. */
-  createManagedSecretGrant(args: string): Promise<string>
-  /** `options`: JSON of the `listGrants` options. */
-  listGrants(options: string): Promise<string>
-  /** `args`: JSON of `{ grantId, options: { reason? } }`. */
-  revokeGrant(args: string): Promise<string>
-  /** Every grant matching `options` (JSON of the `listGrants` options), page after page. */
-  iterGrants(options: string): NativeGrantCursor
-  /** An agent client acting as `agent_id` through this app's key. */
-  getAgent(args: string): NativeAgent
+  /**
+   * Runs the operation `name` with the JSON text of its arguments: the result's JSON
+   * text, or a `NativeError`.
+   */
+  call(name: string, args: string): Promise<string | NativeError>
+  /** Every grant `listGrants` would page through (JSON text of its options). */
+  grants(args: string): NativeGrantCursor | NativeError
   /** Closes the client; later calls fail with `ClientClosedError`. */
   close(): void
+  /** An agent client acting as `agent_id` through this app's key, or why not. */
+  getAgent(agentId: string): NativeAgent | NativeError
 }
 
 /**
@@ -56,18 +56,52 @@ export declare class NativeApp {
  * JavaScript one page's worth of items at a time.
  */
 export declare class NativeGrantCursor {
-  /** The next items as a JSON array: those of the next page; `[]` once every page was read. */
-  nextBatch(): Promise<string>
+  /**
+   * The next items as a JSON array (those of the next page; `[]` once every page was read),
+   * or a `NativeError`.
+   */
+  nextBatch(): Promise<string | NativeError>
 }
 
 /** Whether `key` has the shape and checksum of an Alter API key. */
 export declare function isValidKey(key: string): boolean
 
+/** A credential to choose from (`CredentialIdRequiredError`). */
+export interface NativeCredential {
+  credentialId: string
+  label: string
+}
+
+/** An error of the core, as data. */
+export interface NativeError {
+  /** The class name, e.g. `SiblingLabelConflictError`. */
+  class: string
+  message: string
+  /** HTTP status (API errors and `ResponseValidationError`). */
+  status?: number
+  /** The wire `error` code. */
+  code?: string
+  requestId?: string
+  /** The error body as JSON text (API errors). */
+  detailsJson?: string
+  /** Seconds to wait before retrying. */
+  retryAfter?: number
+  label?: string
+  grantId?: string
+  credentials?: Array<NativeCredential>
+}
+
 /** The version of the native addon. */
 export declare function nativeVersion(): string
 
 /**
- * Panics inside the runtime; the test suite checks that this rejects with a `GrantlineError`
- * and leaves the process running.
+ * The core's operation table as JSON text: `[{name, positional, options, userTokenOption}]`
+ * (names camelCase), for the TypeScript layer.
  */
-export declare function panicForTests(message: string): Promise<string>
+export declare function operations(): string
+
+/**
+ * Panics inside the runtime; the test suite checks that this becomes a `GrantlineError` and
+ * leaves the process running.
+ */
+export declare function panicForTests(message: string): Promise<string | NativeError>

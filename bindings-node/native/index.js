@@ -840,4 +840,5 @@ module.exports.NativeApp = nativeBinding.NativeApp
 module.exports.NativeGrantCursor = nativeBinding.NativeGrantCursor
 module.exports.isValidKey = nativeBinding.isValidKey
 module.exports.nativeVersion = nativeBinding.nativeVersion
+module.exports.operations = nativeBinding.operations
 module.exports.panicForTests = nativeBinding.panicForTests

@@ -1,10 +1,14 @@
-//! The native `App` and `Agent` classes wrapped by `lib/client.ts`. Each method takes its
-//! arguments as one JSON text and resolves to the core result serialized as JSON text (wire
-//! shape), which the TypeScript layer turns into camelCase objects with `Date`s.
+//! The native clients wrapped by `lib/client.ts`. Settings arrive as the JSON text of the
+//! user's options object and every operation goes through one method, `call(name, args)`: the
+//! core reads the arguments (its rules, JavaScript's names and milliseconds) into its `Call`,
+//! runs it, and the result comes back as its JSON text (wire shape; the TypeScript layer builds
+//! the camelCase objects with `Date`s). A failure resolves as a structured [`NativeError`]
+//! object, never as text to parse.
 
-use crate::args;
-use crate::error::{guard, guard_sync};
-use grantline::{Agent, App, Error};
+use crate::error::{NativeError, catch, catch_sync};
+use futures_util::FutureExt;
+use grantline::{Call, ClientConfig, Dialect, Error, GrantItem, ListGrantsParams};
+use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 use serde::Serialize;
 
@@ -17,217 +21,158 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
     })
 }
 
-macro_rules! configure {
-    ($builder:expr, $opts:expr) => {{
-        let mut b = $builder.user_agent(USER_AGENT);
-        if let Some(url) = $opts.base_url {
-            b = b.base_url(url);
-        }
-        if let Some(timeout) = $opts.timeout {
-            b = b.timeout(timeout);
-        }
-        if let Some(n) = $opts.max_retries {
-            b = b.max_retries(n);
-        }
-        if let Some(caller) = $opts.caller {
-            b = b.caller(caller);
-        }
-        b
-    }};
+fn config(settings: &str) -> Result<ClientConfig, Error> {
+    let mut config: ClientConfig = grantline::args::from_json(settings, Dialect::JavaScript)?;
+    config.user_agent = Some(USER_AGENT.to_owned());
+    Ok(config)
 }
 
-/// The operator client.
-#[napi]
-pub struct NativeApp {
-    inner: App,
+fn read_call(name: &str, args: &str) -> Result<Call, Error> {
+    let value: serde_json::Value =
+        serde_json::from_str(args).map_err(|e| Error::InvalidArgument {
+            message: format!("the arguments are not valid JSON: {e}"),
+        })?;
+    Call::from_value(name, value, Dialect::JavaScript)
 }
+
+fn read_params(args: &str) -> Result<ListGrantsParams, Error> {
+    let params: ListGrantsParams = grantline::args::from_json(args, Dialect::JavaScript)?;
+    params.validate()?;
+    Ok(params)
+}
+
+fn outcome_json(outcome: grantline::Outcome) -> Result<String, Error> {
+    use grantline::Outcome as O;
+    match outcome {
+        O::CreateManagedSecretGrant(r) => to_json(&r),
+        O::ListGrants(p) => to_json(&p),
+        O::RevokeGrant(r) => to_json(&r),
+        _ => Err(Error::ResponseValidation {
+            message: "an outcome this version cannot convert".into(),
+            status: 200,
+        }),
+    }
+}
+
+/// The methods both native clients have (field `inner`: the core client).
+macro_rules! native_client {
+    ($Native:ident, $Core:ty, $doc:literal, $created:literal) => {
+        #[doc = $doc]
+        #[napi]
+        pub struct $Native {
+            inner: $Core,
+        }
+
+        #[napi]
+        impl $Native {
+            /// A client from the JSON text of its settings, or why not.
+            #[napi(ts_return_type = $created)]
+            pub fn create(settings: String) -> Either<$Native, NativeError> {
+                match catch_sync(|| <$Core>::new(config(&settings)?)) {
+                    Ok(inner) => Either::A($Native { inner }),
+                    Err(e) => Either::B(*e),
+                }
+            }
+
+            /// The resolved base URL.
+            #[napi(getter)]
+            pub fn base_url(&self) -> String {
+                self.inner.base_url().to_owned()
+            }
+
+            /// The actor id the server returned, once it has.
+            #[napi(getter)]
+            pub fn actor_id(&self) -> Option<String> {
+                self.inner.actor_id().map(str::to_owned)
+            }
+
+            /// Runs the operation `name` with the JSON text of its arguments: the result's JSON
+            /// text, or a `NativeError`.
+            #[napi]
+            pub async fn call(&self, name: String, args: String) -> Either<String, NativeError> {
+                let client = self.inner.clone();
+                catch(async move {
+                    let call = read_call(&name, &args)?;
+                    outcome_json(client.call(call).await?)
+                })
+                .await
+            }
+
+            /// Every grant `listGrants` would page through (JSON text of its options).
+            #[napi(ts_return_type = "NativeGrantCursor | NativeError")]
+            pub fn grants(&self, args: String) -> Either<NativeGrantCursor, NativeError> {
+                match catch_sync(|| read_params(&args)) {
+                    Ok(params) => {
+                        Either::A(NativeGrantCursor::new(Box::pin(self.inner.grants(params))))
+                    }
+                    Err(e) => Either::B(*e),
+                }
+            }
+
+            /// Closes the client; later calls fail with `ClientClosedError`.
+            #[napi]
+            pub fn close(&self) {
+                self.inner.close();
+            }
+        }
+    };
+}
+
+native_client!(
+    NativeApp,
+    grantline::App,
+    "The operator client.",
+    "NativeApp | NativeError"
+);
+native_client!(
+    NativeAgent,
+    grantline::Agent,
+    "The workload client.",
+    "NativeAgent | NativeError"
+);
 
 #[napi]
 impl NativeApp {
-    /// `options`: JSON of `{ apiKey, baseUrl?, timeout? (ms), maxRetries?, caller?, callerType? }`.
-    #[napi(constructor)]
-    pub fn new(options: String) -> napi::Result<Self> {
-        guard_sync(|| {
-            let opts = args::client_options(&options, true)?;
-            let caller_type = opts.caller_type;
-            let mut builder = configure!(App::builder(opts.api_key.clone()), opts);
-            if let Some(t) = caller_type {
-                builder = builder.caller_type(t);
-            }
-            Ok(NativeApp {
-                inner: builder.build()?,
-            })
-        })
+    /// An agent client acting as `agent_id` through this app's key, or why not.
+    #[napi(ts_return_type = "NativeAgent | NativeError")]
+    pub fn get_agent(&self, agent_id: String) -> Either<NativeAgent, NativeError> {
+        match catch_sync(|| self.inner.get_agent(&agent_id)) {
+            Ok(inner) => Either::A(NativeAgent { inner }),
+            Err(e) => Either::B(*e),
+        }
     }
-
-    /// The resolved base URL.
-    #[napi(getter)]
-    pub fn base_url(&self) -> String {
-        self.inner.base_url().to_owned()
-    }
-
-    /// The actor id the server returned, once it has.
-    #[napi(getter)]
-    pub fn actor_id(&self) -> Option<String> {
-        self.inner.actor_id().map(str::to_owned)
-    }
-
-    /// `args`: JSON of `{ managedSecretId, options: { principal, grantPolicy?, credentialId? } }`.
-    #[napi]
-    pub async fn create_managed_secret_grant(&self, args: String) -> napi::Result<String> {
-        let app = self.inner.clone();
-        guard(async move {
-            let a = args::create_args(&args)?;
-            let result = app
-                .create_managed_secret_grant(
-                    &a.managed_secret_id,
-                    a.principal,
-                    a.grant_policy,
-                    a.credential_id.as_deref(),
-                )
-                .await?;
-            to_json(&result)
-        })
-        .await
-    }
-
-    /// `options`: JSON of the `listGrants` options.
-    #[napi]
-    pub async fn list_grants(&self, options: String) -> napi::Result<String> {
-        let app = self.inner.clone();
-        guard(async move {
-            let params = args::list_params(&options)?;
-            to_json(&app.list_grants(&params).await?)
-        })
-        .await
-    }
-
-    /// `args`: JSON of `{ grantId, options: { reason? } }`.
-    #[napi]
-    pub async fn revoke_grant(&self, args: String) -> napi::Result<String> {
-        let app = self.inner.clone();
-        guard(async move {
-            let (grant_id, reason) = args::revoke_args(&args)?;
-            to_json(&app.revoke_grant(&grant_id, reason.as_deref()).await?)
-        })
-        .await
-    }
-
-    /// Every grant matching `options` (JSON of the `listGrants` options), page after page.
-    #[napi]
-    pub fn iter_grants(&self, options: String) -> napi::Result<NativeGrantCursor> {
-        guard_sync(|| {
-            let params = args::list_params(&options)?;
-            Ok(NativeGrantCursor::new(Box::pin(self.inner.grants(params))))
-        })
-    }
-
-    /// An agent client acting as `agent_id` through this app's key.
-    #[napi]
-    pub fn get_agent(&self, args: String) -> napi::Result<NativeAgent> {
-        guard_sync(|| {
-            let obj = args::object(&args, "arguments")?;
-            let agent_id = args::opt_str(&obj, "agentId", "")?
-                .ok_or_else(|| crate::error::invalid("agentId is required"))?;
-            Ok(NativeAgent {
-                inner: self.inner.get_agent(&agent_id)?,
-            })
-        })
-    }
-
-    /// Closes the client; later calls fail with `ClientClosedError`.
-    #[napi]
-    pub fn close(&self) {
-        self.inner.close();
-    }
-}
-
-/// The workload client.
-#[napi]
-pub struct NativeAgent {
-    inner: Agent,
 }
 
 #[napi]
 impl NativeAgent {
-    /// `options`: JSON of `{ apiKey, baseUrl?, timeout? (ms), maxRetries?, caller? }`.
-    #[napi(constructor)]
-    pub fn new(options: String) -> napi::Result<Self> {
-        guard_sync(|| {
-            let opts = args::client_options(&options, false)?;
-            let builder = configure!(Agent::builder(opts.api_key.clone()), opts);
-            Ok(NativeAgent {
-                inner: builder.build()?,
-            })
-        })
-    }
-
-    /// The resolved base URL.
-    #[napi(getter)]
-    pub fn base_url(&self) -> String {
-        self.inner.base_url().to_owned()
-    }
-
     /// The impersonated agent id, for agents made by `App.getAgent`.
     #[napi(getter)]
     pub fn caller(&self) -> Option<String> {
         self.inner.caller().map(str::to_owned)
     }
-
-    /// The actor id the server returned, once it has.
-    #[napi(getter)]
-    pub fn actor_id(&self) -> Option<String> {
-        self.inner.actor_id().map(str::to_owned)
-    }
-
-    /// Same arguments as `NativeApp.createManagedSecretGrant`; only agent principals.
-    #[napi]
-    pub async fn create_managed_secret_grant(&self, args: String) -> napi::Result<String> {
-        let agent = self.inner.clone();
-        guard(async move {
-            let a = args::create_args(&args)?;
-            let result = agent
-                .create_managed_secret_grant(
-                    &a.managed_secret_id,
-                    a.principal,
-                    a.grant_policy,
-                    a.credential_id.as_deref(),
-                )
-                .await?;
-            to_json(&result)
-        })
-        .await
-    }
-
-    /// Same options as `NativeApp.listGrants`.
-    #[napi]
-    pub async fn list_grants(&self, options: String) -> napi::Result<String> {
-        let agent = self.inner.clone();
-        guard(async move {
-            let params = args::list_params(&options)?;
-            to_json(&agent.list_grants(&params).await?)
-        })
-        .await
-    }
-
-    /// Every grant matching `options` (JSON of the `listGrants` options), page after page.
-    #[napi]
-    pub fn iter_grants(&self, options: String) -> napi::Result<NativeGrantCursor> {
-        guard_sync(|| {
-            let params = args::list_params(&options)?;
-            Ok(NativeGrantCursor::new(Box::pin(self.inner.grants(params))))
-        })
-    }
-
-    /// Closes the client.
-    #[napi]
-    pub fn close(&self) {
-        self.inner.close();
-    }
 }
 
-type ItemStream =
-    futures_util::stream::BoxStream<'static, Result<grantline::GrantItem, grantline::Error>>;
+/// The core's operation table as JSON text: `[{name, positional, options, userTokenOption}]`
+/// (names camelCase), for the TypeScript layer.
+#[napi]
+pub fn operations() -> String {
+    let d = Dialect::JavaScript;
+    let ops: Vec<serde_json::Value> = grantline::OPERATIONS
+        .iter()
+        .map(|op| {
+            serde_json::json!({
+                "name": op.name,
+                "method": d.name(op.name),
+                "positional": op.positional.iter().map(|p| d.name(p)).collect::<Vec<_>>(),
+                "options": (op.options)().iter().map(|p| d.name(p)).collect::<Vec<_>>(),
+                "userTokenOption": op.user_token_option.map(|o| d.name(o)),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(ops).to_string()
+}
+
+type ItemStream = futures_util::stream::BoxStream<'static, Result<GrantItem, Error>>;
 
 struct CursorState {
     stream: ItemStream,
@@ -256,12 +201,13 @@ impl NativeGrantCursor {
 
 #[napi]
 impl NativeGrantCursor {
-    /// The next items as a JSON array: those of the next page; `[]` once every page was read.
+    /// The next items as a JSON array (those of the next page; `[]` once every page was read),
+    /// or a `NativeError`.
     #[napi]
-    pub async fn next_batch(&self) -> napi::Result<String> {
-        use futures_util::{FutureExt, StreamExt};
+    pub async fn next_batch(&self) -> Either<String, NativeError> {
+        use futures_util::StreamExt;
         let state = self.state.clone();
-        guard(async move {
+        catch(async move {
             let mut state = state.lock().await;
             if let Some(err) = state.pending_error.take() {
                 state.done = true;

@@ -1,89 +1,115 @@
-//! Core errors (and panics) to JavaScript: a rejection whose message is a marker followed by a
-//! JSON payload naming the class (`ErrorKind::class_name`) and its fields; `lib/errors.ts` turns
-//! it into the matching `Error` subclass.
+//! Core errors (and panics) to JavaScript as data: a [`NativeError`] object naming the class
+//! (`ErrorKind::class_name`) with the error's fields, which `lib/errors.ts` turns into the
+//! matching `Error` subclass. Calls resolve to it instead of rejecting, so nothing travels inside
+//! a message.
 
 use futures_util::FutureExt;
 use grantline::Error;
-use serde_json::{Value, json};
+use napi::bindgen_prelude::Either;
+use napi_derive::napi;
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
-/// Prefix of every error message the TypeScript layer converts.
-pub(crate) const MARKER: &str = "__grantline_error__:";
+/// A credential to choose from (`CredentialIdRequiredError`).
+#[napi(object)]
+pub struct NativeCredential {
+    pub credential_id: String,
+    pub label: String,
+}
 
-/// The payload of a core error.
-pub(crate) fn payload(err: &Error) -> Value {
-    let mut out = json!({
-        "class": err.kind().class_name(),
-        "message": err.to_string(),
-    });
-    match err {
-        Error::Api(api) => {
-            out["status"] = api.status.into();
-            out["code"] = api.code.clone().into();
-            out["message"] = api.message.clone().into();
-            out["requestId"] = api.request_id.clone().into();
-            out["details"] = Value::Object(api.details.clone());
-            out["retryAfter"] = api.retry_after.map(|d| d.as_secs_f64()).into();
-            out["label"] = api.label.clone().into();
-            out["grantId"] = api.grant_id.clone().into();
-            out["credentials"] = api
-                .credentials
-                .iter()
-                .map(|c| json!({"credentialId": c.credential_id, "label": c.label}))
-                .collect::<Vec<_>>()
-                .into();
+/// An error of the core, as data.
+#[napi(object)]
+pub struct NativeError {
+    /// The class name, e.g. `SiblingLabelConflictError`.
+    pub class: String,
+    pub message: String,
+    /// HTTP status (API errors and `ResponseValidationError`).
+    pub status: Option<u32>,
+    /// The wire `error` code.
+    pub code: Option<String>,
+    pub request_id: Option<String>,
+    /// The error body as JSON text (API errors).
+    pub details_json: Option<String>,
+    /// Seconds to wait before retrying.
+    pub retry_after: Option<f64>,
+    pub label: Option<String>,
+    pub grant_id: Option<String>,
+    pub credentials: Option<Vec<NativeCredential>>,
+}
+
+/// What an async call resolves to: the result's JSON text, or an error.
+pub type Outcome = Either<String, NativeError>;
+
+impl From<&Error> for NativeError {
+    fn from(err: &Error) -> Self {
+        let mut out = NativeError {
+            class: err.kind().class_name().to_owned(),
+            message: err.to_string(),
+            status: None,
+            code: None,
+            request_id: None,
+            details_json: None,
+            retry_after: None,
+            label: None,
+            grant_id: None,
+            credentials: None,
+        };
+        match err {
+            Error::Api(api) => {
+                out.status = Some(api.status.into());
+                out.code = api.code.clone();
+                out.message = api.message.clone();
+                out.request_id = api.request_id.clone();
+                out.details_json = Some(serde_json::Value::Object(api.details.clone()).to_string());
+                out.retry_after = api.retry_after.map(|d| d.as_secs_f64());
+                out.label = api.label.clone();
+                out.grant_id = api.grant_id.clone();
+                out.credentials = Some(
+                    api.credentials
+                        .iter()
+                        .map(|c| NativeCredential {
+                            credential_id: c.credential_id.clone(),
+                            label: c.label.clone(),
+                        })
+                        .collect(),
+                );
+            }
+            Error::ResponseValidation { status, .. } => out.status = Some((*status).into()),
+            _ => {}
         }
-        Error::ResponseValidation { status, .. } => out["status"] = (*status).into(),
-        _ => {}
-    }
-    out
-}
-
-fn rejection(payload: Value) -> napi::Error {
-    napi::Error::new(napi::Status::GenericFailure, format!("{MARKER}{payload}"))
-}
-
-/// A core error as a JavaScript error.
-pub(crate) fn to_js(err: Error) -> napi::Error {
-    rejection(payload(&err))
-}
-
-/// A bad argument detected while converting JavaScript values (before any I/O).
-pub(crate) fn invalid(message: impl Into<String>) -> Error {
-    Error::InvalidArgument {
-        message: message.into(),
+        out
     }
 }
 
-fn panic_error(panic: Box<dyn Any + Send>) -> napi::Error {
+fn panic_error(panic: Box<dyn Any + Send>) -> NativeError {
     let what = panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
-    rejection(json!({
-        "class": "GrantlineError",
-        "message": format!("internal error in the grantline native addon (panic): {what}"),
-    }))
+    let mut err = NativeError::from(&Error::Closed);
+    err.class = "GrantlineError".to_owned();
+    err.message = format!("internal error in the grantline native addon (panic): {what}");
+    err
 }
 
-/// Runs a call's future, turning core errors and panics into JavaScript errors.
-pub(crate) async fn guard<T, F>(fut: F) -> napi::Result<T>
+/// Runs a call's future: its JSON text, or its error (a panic included) as data.
+pub(crate) async fn catch<F>(fut: F) -> Outcome
 where
-    F: Future<Output = Result<T, Error>>,
+    F: Future<Output = Result<String, Error>>,
 {
     match AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(result) => result.map_err(to_js),
-        Err(panic) => Err(panic_error(panic)),
+        Ok(Ok(json)) => Either::A(json),
+        Ok(Err(e)) => Either::B(NativeError::from(&e)),
+        Err(panic) => Either::B(panic_error(panic)),
     }
 }
 
-/// Runs a synchronous call, turning core errors and panics into JavaScript errors.
-pub(crate) fn guard_sync<T>(f: impl FnOnce() -> Result<T, Error>) -> napi::Result<T> {
+/// Runs a synchronous step, turning core errors and panics into [`NativeError`]s.
+pub(crate) fn catch_sync<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Box<NativeError>> {
     match std::panic::catch_unwind(AssertUnwindSafe(f)) {
-        Ok(result) => result.map_err(to_js),
-        Err(panic) => Err(panic_error(panic)),
+        Ok(result) => result.map_err(|e| Box::new(NativeError::from(&e))),
+        Err(panic) => Err(Box::new(panic_error(panic))),
     }
 }

@@ -1,17 +1,16 @@
 //! Node.js bindings for grantline (napi-rs).
 //!
-//! This crate only converts: JavaScript arguments (one JSON text per call, built by the
-//! TypeScript layer) into core types, core results into their JSON text (the TypeScript layer
-//! builds the objects), and core errors into a payload the TypeScript layer turns into the
-//! matching `Error` subclass. Every behaviour — validation, signing, HTTP, retries, pagination,
-//! error classification — lives in the `grantline` crate.
+//! This crate only converts: JavaScript arguments (one JSON text per call, read by the core with
+//! its rules) into the core's calls, results into their JSON text (the TypeScript layer builds
+//! the objects), and core errors into [`error::NativeError`] objects the TypeScript layer turns
+//! into the matching `Error` subclass. Every behaviour — validation, signing, HTTP, retries,
+//! pagination, error classification — lives in the `grantline` crate.
 
-mod args;
 mod client;
 mod error;
 mod runtime;
 
-pub use client::{NativeAgent, NativeApp};
+pub use client::{NativeAgent, NativeApp, operations};
 
 use napi_derive::napi;
 
@@ -27,11 +26,13 @@ pub fn native_version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
-/// Panics inside the runtime; the test suite checks that this rejects with a `GrantlineError`
-/// and leaves the process running.
+/// Panics inside the runtime; the test suite checks that this becomes a `GrantlineError` and
+/// leaves the process running.
 #[napi]
-pub async fn panic_for_tests(message: String) -> napi::Result<String> {
-    error::guard(async move {
+pub async fn panic_for_tests(
+    message: String,
+) -> napi::bindgen_prelude::Either<String, error::NativeError> {
+    error::catch(async move {
         if !message.is_empty() {
             panic!("{message}");
         }

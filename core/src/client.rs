@@ -146,9 +146,11 @@ pub(crate) fn inner_from(
     }
     let caller_type = match (role, config.caller_type) {
         (Role::App, t) => t.unwrap_or(CallerType::Service),
-        (Role::Agent, None | Some(CallerType::Agent)) => CallerType::Agent,
-        (Role::Agent, Some(CallerType::Service)) => {
-            return Err(Error::invalid("an Agent's caller_type is always agent"));
+        (Role::Agent, None) => CallerType::Agent,
+        (Role::Agent, Some(_)) => {
+            return Err(Error::invalid(
+                "caller_type is an App setting: an Agent's caller type is always agent",
+            ));
         }
     };
     if role == Role::Agent && config.user_token_getter.is_some() {
