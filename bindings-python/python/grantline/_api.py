@@ -1,9 +1,11 @@
 """The client surface, written once for the async and the blocking clients.
 
-Each operation's keyword signature and docstring live here, in a ``_*Operations`` class; the
-async clients (``grantline.App``/``Agent``) and the blocking ones (``grantline.blocking``) take
-them with ``async_operation``/``blocking_operation``, which keep the signature for type checkers
-(a ``ParamSpec``) and pass the arguments to the core's operation of the same name. Which
+Each operation's keyword signature and docstring live here, once, in an ``*Operations`` class,
+as an ``operation`` (or ``pages``) descriptor: the async clients (``grantline.App``/``Agent``)
+and the blocking ones (``grantline.blocking``) inherit these classes, and the descriptor gives a
+coroutine function on an async client, a plain function on a blocking one, each keeping the
+signature for type checkers (a ``ParamSpec``) and passing the arguments to the core's operation
+of the same name. Which
 arguments an operation takes, their defaults and their rules are the core's (its operation
 table): a test checks these signatures against it (``tests/vectors/api.json``).
 """
@@ -13,7 +15,8 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
+from types import MethodType
+from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union, overload
 
 from . import _native
 from ._errors import GrantlineError, InvalidArgumentError
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
     from typing import Concatenate, ParamSpec
 
     P = ParamSpec("P")
+else:  # the classes below are generic in it for type checkers only
+    P = TypeVar("P")
 
 R = TypeVar("R")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -116,12 +121,12 @@ def resolve_token(getter: UserTokenGetter) -> str:
 class _Binder:
     """Binds a call's arguments by the spec's signature into the core's keyword arguments."""
 
-    def __init__(self, spec: Callable[..., Any]) -> None:
+    def __init__(self, spec: Callable[..., Any], token_of: Optional[str] = None) -> None:
         self.name = spec.__name__
         params = list(inspect.signature(spec).parameters.values())[1:]  # without self
         self.positional = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
         self.names = {p.name for p in params}
-        self.token_option = _USER_TOKEN_OPTION.get(self.name)
+        self.token_option = _USER_TOKEN_OPTION.get(token_of or self.name)
 
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         if len(args) > len(self.positional):
@@ -146,127 +151,182 @@ class _Binder:
         method.__signature__ = inspect.signature(spec)  # type: ignore[attr-defined]
         return method
 
-    def needs_token(self, client: Any, bound: dict[str, Any]) -> bool:
-        return (
-            self.token_option is not None
-            and getattr(client, "_getter", None) is not None
-            and bound.get(self.token_option) is None
-        )
+    def _token_slot(self, client: Any, bound: dict[str, Any]) -> Optional[str]:
+        """The option an app's getter must fill for this call, if any."""
+        option = self.token_option
+        if option is None or getattr(client, "_getter", None) is None or bound.get(option) is not None:
+            return None
+        return option
+
+    async def bind_async(self, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        bound = self.bind(args, kwargs)
+        slot = self._token_slot(client, bound)
+        if slot is not None:
+            bound[slot] = await resolve_token_async(client._getter)
+        return bound
+
+    def bind_blocking(self, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        bound = self.bind(args, kwargs)
+        slot = self._token_slot(client, bound)
+        if slot is not None:
+            bound[slot] = resolve_token(client._getter)
+        return bound
 
 
-def async_operation(
-    spec: Callable[Concatenate[Any, P], R],
-) -> Callable[Concatenate[Any, P], Awaitable[R]]:
-    """The async method for the core operation ``spec`` declares."""
-    binder = _Binder(spec)
+class AsyncMode:
+    """Marks the async clients: an operation read on one is a coroutine function."""
 
-    async def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        bound = binder.bind(args, kwargs)
-        if binder.needs_token(self, bound):
-            bound[binder.token_option] = await resolve_token_async(self._getter)  # type: ignore[index]
-        result: R = await self._submit(self._native.call, binder.name, bound)
-        return result
+    _native: Any
+    _getter: Optional[UserTokenGetter]
 
-    return binder.dress(method, spec)
+    async def _submit(self, start: Callable[..., int], *args: Any) -> Any:
+        raise NotImplementedError
 
 
-def blocking_operation(
-    spec: Callable[Concatenate[Any, P], R],
-) -> Callable[Concatenate[Any, P], R]:
-    """The blocking method for the core operation ``spec`` declares."""
-    binder = _Binder(spec)
+class BlockingMode:
+    """Marks the blocking clients: an operation read on one runs on the calling thread."""
 
-    def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        bound = binder.bind(args, kwargs)
-        if binder.needs_token(self, bound):
-            bound[binder.token_option] = resolve_token(self._getter)  # type: ignore[index]
-        result: R = self._native.call(binder.name, bound)
-        return result
-
-    return binder.dress(method, spec)
+    _native: Any
+    _getter: Optional[UserTokenGetter]
 
 
-def async_pages(
-    spec: Callable[Concatenate[Any, P], Iterator[GrantItem]],
-) -> Callable[Concatenate[Any, P], AsyncIterator[GrantItem]]:
-    """``iter_grants`` for an async client: every page of ``list_grants``, item by item."""
-    binder = _Binder(spec)
-    binder.token_option = _USER_TOKEN_OPTION["list_grants"]
+class _Dual:
+    """A method with an async and a blocking body; which one a client gets depends on its mode."""
 
-    async def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> AsyncIterator[GrantItem]:
-        bound = binder.bind(args, kwargs)
-        if binder.needs_token(self, bound):
-            bound[binder.token_option] = await resolve_token_async(self._getter)  # type: ignore[index]
-        stream = self._native.grants(bound)
-        while True:
-            batch: list[GrantItem] = await self._submit(stream.next_batch)
-            if not batch:
-                return
-            for item in batch:
-                yield item
+    _async: Callable[..., Any]
+    _blocking: Callable[..., Any]
+    __name__: str
+    __qualname__: str
 
-    return binder.dress(method, spec)
+    def _dress(
+        self,
+        binder: _Binder,
+        spec: Callable[..., Any],
+        name: Optional[str] = None,
+        doc: Optional[str] = None,
+    ) -> None:
+        for target in (self._async, self._blocking, self):
+            binder.dress(target, spec)
+            if name is not None:
+                target.__name__ = name
+                target.__qualname__ = spec.__qualname__.replace(spec.__name__, name)
+                target.__signature__ = inspect.signature(spec).replace(  # type: ignore[union-attr]
+                    return_annotation="Iterator[GrantItem]"
+                )
+            if doc is not None:
+                target.__doc__ = doc
+
+    def _bound(self, client: Any) -> Any:
+        if client is None:
+            return self
+        fn = self._async if isinstance(client, AsyncMode) else self._blocking
+        return MethodType(fn, client)
+
+    def __call__(self, client: Any, /, *args: Any, **kwargs: Any) -> Any:
+        return self._bound(client)(*args, **kwargs)
 
 
-def blocking_pages(
-    spec: Callable[Concatenate[Any, P], Iterator[GrantItem]],
-) -> Callable[Concatenate[Any, P], Iterator[GrantItem]]:
-    """``iter_grants`` for a blocking client: each page fetched on the thread that advances."""
-    binder = _Binder(spec)
-    binder.token_option = _USER_TOKEN_OPTION["list_grants"]
+class operation(_Dual, Generic[P, R]):
+    """A core operation, declared once by its keyword signature and docstring (the decorated
+    function's body is never run). Read on an async client it is a coroutine function, on a
+    blocking one a plain function, both with that signature for type checkers."""
 
-    def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[GrantItem]:
-        bound = binder.bind(args, kwargs)
-        if binder.needs_token(self, bound):
-            bound[binder.token_option] = resolve_token(self._getter)  # type: ignore[index]
-        items: Iterator[GrantItem] = self._native.grants(bound)
-        return items
+    def __init__(self, spec: Callable[Concatenate[Any, P], R]) -> None:
+        binder = _Binder(spec)
 
-    return binder.dress(method, spec)
+        async def run_async(client: AsyncMode, /, *args: Any, **kwargs: Any) -> Any:
+            bound = await binder.bind_async(client, args, kwargs)
+            return await client._submit(client._native.call, binder.name, bound)
+
+        def run_blocking(client: BlockingMode, /, *args: Any, **kwargs: Any) -> Any:
+            return client._native.call(binder.name, binder.bind_blocking(client, args, kwargs))
+
+        self._async, self._blocking = run_async, run_blocking
+        self._dress(binder, spec)
+
+    @overload
+    def __get__(self, client: None, owner: type) -> operation[P, R]: ...
+    @overload
+    def __get__(self, client: AsyncMode, owner: type) -> Callable[P, Awaitable[R]]: ...
+    @overload
+    def __get__(self, client: BlockingMode, owner: type) -> Callable[P, R]: ...
+    def __get__(self, client: Any, owner: type) -> Any:
+        return self._bound(client)
+
+
+class pages(_Dual, Generic[P]):
+    """``iter_grants``: every page of ``list_grants``, item by item (an async iterator on an
+    async client; on a blocking one an iterator whose pages load on the thread that advances)."""
+
+    def __init__(self, spec: Callable[Concatenate[Any, P], GrantListResult], doc: str) -> None:
+        binder = _Binder(spec)
+
+        async def run_async(client: AsyncMode, /, *args: Any, **kwargs: Any) -> AsyncIterator[GrantItem]:
+            stream = client._native.grants(await binder.bind_async(client, args, kwargs))
+            while True:
+                batch: list[GrantItem] = await client._submit(stream.next_batch)
+                if not batch:
+                    return
+                for item in batch:
+                    yield item
+
+        def run_blocking(client: BlockingMode, /, *args: Any, **kwargs: Any) -> Iterator[GrantItem]:
+            items: Iterator[GrantItem] = client._native.grants(
+                binder.bind_blocking(client, args, kwargs)
+            )
+            return items
+
+        self._async, self._blocking = run_async, run_blocking
+        self._dress(binder, spec, name="iter_grants", doc=doc)
+
+    @overload
+    def __get__(self, client: None, owner: type) -> pages[P]: ...
+    @overload
+    def __get__(
+        self, client: AsyncMode, owner: type
+    ) -> Callable[P, AsyncIterator[GrantItem]]: ...
+    @overload
+    def __get__(self, client: BlockingMode, owner: type) -> Callable[P, Iterator[GrantItem]]: ...
+    def __get__(self, client: Any, owner: type) -> Any:
+        return self._bound(client)
+
+
+def list_grants(
+    self: Any,
+    *,
+    provider_id: Optional[str] = None,
+    status: Optional[str] = None,
+    account: Optional[str] = None,
+    label: Optional[str] = None,
+    end_user_token: Optional[str] = None,
+    limit: int = 100,
+    offset: int = 0,
+    timeout: Optional[float] = None,
+) -> GrantListResult:
+    """One page of the grants this client can see.
+
+    An app sees every grant it owns (with ``end_user_token``, or its ``user_token_getter``,
+    only that end user's and their groups'); an agent, its own grants. Filters are AND-ed;
+    ``limit`` is 1 to 1000; ``timeout`` (seconds) overrides the client's for this call.
+    """
+    raise NotImplementedError
 
 
 class ListingOperations:
     """The listing calls of every client (signatures and docs; see the module docstring)."""
 
-    def list_grants(
-        self,
-        *,
-        provider_id: Optional[str] = None,
-        status: Optional[str] = None,
-        account: Optional[str] = None,
-        label: Optional[str] = None,
-        end_user_token: Optional[str] = None,
-        limit: int = 100,
-        offset: int = 0,
-        timeout: Optional[float] = None,
-    ) -> GrantListResult:
-        """One page of the grants this client can see.
-
-        An app sees every grant it owns (with ``end_user_token``, or its ``user_token_getter``,
-        only that end user's and their groups'); an agent, its own grants. Filters are AND-ed;
-        ``limit`` is 1 to 1000; ``timeout`` (seconds) overrides the client's for this call.
-        """
-        raise NotImplementedError
-
-    def iter_grants(
-        self,
-        *,
-        provider_id: Optional[str] = None,
-        status: Optional[str] = None,
-        account: Optional[str] = None,
-        label: Optional[str] = None,
-        end_user_token: Optional[str] = None,
-        limit: int = 100,
-        offset: int = 0,
-        timeout: Optional[float] = None,
-    ) -> Iterator[GrantItem]:
-        """Every grant ``list_grants`` would page through (``limit`` is the page size)."""
-        raise NotImplementedError
+    list_grants = operation(list_grants)
+    iter_grants = pages(
+        list_grants,
+        "Every grant ``list_grants`` would page through (``limit`` is the page size), each page"
+        " fetched as the iteration reaches it.",
+    )
 
 
 class AppOperations(ListingOperations):
     """The operations of an app client."""
 
+    @operation
     def create_managed_secret_grant(
         self,
         managed_secret_id: str,
@@ -284,6 +344,7 @@ class AppOperations(ListingOperations):
         """
         raise NotImplementedError
 
+    @operation
     def revoke_grant(
         self,
         grant_id: str,
@@ -303,6 +364,7 @@ class AppOperations(ListingOperations):
 class AgentOperations(ListingOperations):
     """The operations of an agent client."""
 
+    @operation
     def create_managed_secret_grant(
         self,
         managed_secret_id: str,

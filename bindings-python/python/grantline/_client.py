@@ -11,19 +11,18 @@ from __future__ import annotations
 import os
 import weakref
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union
 
 from . import _native
 from ._api import (
     AgentOperations,
     AppOperations,
+    AsyncMode,
     CallerType,
     GrantItem,
     PolicyInput,
     Principal,
     UserTokenGetter,
-    async_operation,
-    async_pages,
     check_options,
     settings,
 )
@@ -116,10 +115,22 @@ def _prefix(client: object) -> str:
     return "blocking." if type(client).__module__ == "grantline.blocking" else ""
 
 
-class _AppSettings(_ClientBase):
+def _native_client(
+    client: _ClientBase, getter: Any, logger: Any, **given: Any
+) -> Any:
+    """The native client of ``client``'s class for these settings (checked by the core)."""
+    check_options(getter, logger)
+    return type(client)._native_class(settings(**given))  # type: ignore[attr-defined]
+
+
+_A = TypeVar("_A", bound="_AgentSettings")
+
+
+class _AppSettings(_ClientBase, Generic[_A]):
     """An app client's construction (async and blocking): the settings, read by the core."""
 
     _native_class: Callable[[dict[str, Any]], Any]
+    _agent_class: type[_A]
 
     def __init__(
         self,
@@ -133,18 +144,15 @@ class _AppSettings(_ClientBase):
         user_token_getter: Optional[UserTokenGetter] = None,
         logger: Any = None,
     ) -> None:
-        check_options(user_token_getter, logger)
         self._getter = user_token_getter
-        self._native = type(self)._native_class(
-            settings(
-                api_key=api_key,
-                base_url=base_url,
-                timeout=timeout,
-                max_retries=max_retries,
-                caller=caller,
-                caller_type=caller_type,
-            )
+        self._native = _native_client(
+            self, user_token_getter, logger, api_key=api_key, base_url=base_url,
+            timeout=timeout, max_retries=max_retries, caller=caller, caller_type=caller_type,
         )
+
+    def get_agent(self, agent_id: Any) -> _A:
+        """An ``Agent`` acting as the managed agent ``agent_id`` through this app's key."""
+        return self._agent_class._wrap(self._native.get_agent(str(agent_id) if agent_id else ""))
 
     def __repr__(self) -> str:
         return f"{_prefix(self)}App(base_url={self.base_url!r})"
@@ -168,15 +176,9 @@ class _AgentSettings(_ClientBase):
         user_token_getter: Optional[UserTokenGetter] = None,
         logger: Any = None,
     ) -> None:
-        check_options(user_token_getter, logger)
-        self._native = type(self)._native_class(
-            settings(
-                api_key=api_key,
-                base_url=base_url,
-                timeout=timeout,
-                max_retries=max_retries,
-                caller=caller,
-            )
+        self._native = _native_client(
+            self, user_token_getter, logger, api_key=api_key, base_url=base_url,
+            timeout=timeout, max_retries=max_retries, caller=caller,
         )
 
     @classmethod
@@ -195,14 +197,10 @@ class _AgentSettings(_ClientBase):
         return f"{_prefix(self)}Agent(base_url={self.base_url!r}, caller={self.caller!r})"
 
 
-_A = TypeVar("_A", bound=_AgentSettings)
-
-
-class _AsyncClient(_ClientBase):
+class _AsyncClient(_ClientBase, AsyncMode):
     """What the async ``App`` and ``Agent`` share: submitting, closing, context management."""
 
-    @staticmethod
-    async def _submit(start: Callable[..., int], *args: Any) -> Any:
+    async def _submit(self, start: Callable[..., int], *args: Any) -> Any:
         return await _submit(start, *args)
 
     async def close(self) -> None:
@@ -221,26 +219,14 @@ class _AsyncClient(_ClientBase):
         await self.close()
 
 
-class Agent(_AgentSettings, _AsyncClient):
+class Agent(_AgentSettings, AgentOperations, _AsyncClient):
     """The workload client (async): an agent lists its grants and issues grants for itself."""
 
     _native_class = AsyncAgent
 
-    create_managed_secret_grant = async_operation(AgentOperations.create_managed_secret_grant)
-    list_grants = async_operation(AgentOperations.list_grants)
-    iter_grants = async_pages(AgentOperations.iter_grants)
 
-
-class App(_AppSettings, _AsyncClient):
+class App(_AppSettings[Agent], AppOperations, _AsyncClient):
     """The operator client (async): issue, list and revoke grants for an app."""
 
     _native_class = AsyncApp
-
-    create_managed_secret_grant = async_operation(AppOperations.create_managed_secret_grant)
-    list_grants = async_operation(AppOperations.list_grants)
-    iter_grants = async_pages(AppOperations.iter_grants)
-    revoke_grant = async_operation(AppOperations.revoke_grant)
-
-    def get_agent(self, agent_id: Any) -> Agent:
-        """An ``Agent`` acting as the managed agent ``agent_id`` through this app's key."""
-        return Agent._wrap(self._native.get_agent(str(agent_id) if agent_id else ""))
+    _agent_class = Agent
