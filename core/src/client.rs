@@ -398,6 +398,14 @@ macro_rules! client_basics {
         }
 
         impl sealed::Sealed for $Client {}
+
+        impl $Client {
+            /// This client over another connection pool (the blocking clients' per-thread ones).
+            #[cfg(feature = "blocking")]
+            pub(crate) fn from_core(core: Core) -> Self {
+                $Client { core }
+            }
+        }
     };
 }
 

@@ -178,10 +178,10 @@ macro_rules! operations {
         operations!(@client crate::Agent, "Agent", run, async;
             $( $(#[doc = $doc])* $Variant $method ($($pos: $pty),*) $Opts => $Out, $agent; )*);
         #[cfg(feature = "blocking")]
-        operations!(@client crate::blocking::App, "App", run, blocking;
+        operations!(@client crate::blocking::App, crate::App, run, blocking;
             $( $(#[doc = $doc])* $Variant $method ($($pos: $pty),*) $Opts => $Out, $app; )*);
         #[cfg(feature = "blocking")]
-        operations!(@client crate::blocking::Agent, "Agent", run, blocking;
+        operations!(@client crate::blocking::Agent, crate::Agent, run, blocking;
             $( $(#[doc = $doc])* $Variant $method ($($pos: $pty),*) $Opts => $Out, $agent; )*);
     };
 
@@ -216,7 +216,7 @@ macro_rules! operations {
         }
     };
 
-    (@client $Client:path, $label:literal, $run:ident, blocking; $(
+    (@client $Client:path, $Async:path, $run:ident, blocking; $(
         $(#[doc = $doc:literal])*
         $Variant:ident $method:ident ( $($pos:ident : $pty:ty),* ) $Opts:ty => $Out:ty, $has:ident;
     )*) => {
@@ -233,16 +233,7 @@ macro_rules! operations {
 
             /// Runs one [`Call`] on the calling thread; see the async client's `call`.
             pub fn call(&self, call: Call) -> Result<Outcome, Error> {
-                match call {
-                    $(
-                        #[allow(unused_variables)]
-                        Call::$Variant { $($pos,)* options } => either!($has {
-                            self.$method($($pos,)* options).map(Outcome::$Variant)
-                        } else {
-                            Err(no_such_operation(stringify!($method), $label))
-                        }),
-                    )*
-                }
+                self.run(move |core| async move { <$Async>::from_core(core).call(call).await })
             }
         }
     };
