@@ -1,72 +1,196 @@
-// Benchmark (not a test): calls per second sequentially and with 64 and 1,000 calls in flight,
-// and the event-loop delay meanwhile (perf_hooks.monitorEventLoopDelay, p50/p99), for
-// listGrants({ limit: 100 }) and createManagedSecretGrant, against a local grantline-server.
+// Benchmark (not a test): client CPU per call of grantline against two clients written by hand
+// (`undici.request` and `fetch`, signing with node:crypto and building the same objects), each in
+// its own process, for listGrants({ limit: 100 }) and createManagedSecretGrant, against
+//   - grantline-server (file database, 120 grants seeded), and
+//   - a canned server (bench/canned-server.mjs) replaying that server's recorded answers instantly;
+// then the same list with the server's fault injection adding 5 ms to every request (client CPU
+// per call must not grow with server latency), and calls/s with the event-loop delay
+// (monitorEventLoopDelay p50/p99) while 1,000 calls are in flight.
 //
-//   npm run build && npm run bench            (BENCH_SECONDS=3 per row by default)
-//   GRANTLINE_SERVER_BIN=<release grantline-server> npm run bench   for a faster server
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+// Rounds are interleaved (each round runs every client once, in rotating order) so the machine's
+// noise falls on all clients alike; tables show the median of the rounds with min–max.
+//
+//   bash scripts/bench.sh                     (builds the release addon and a release server)
+//   BENCH_ROUNDS=5 BENCH_CALLS=500 BENCH_LOAD_SECONDS=3 node bench/bench.mjs
+import { fork, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { App, systemPrincipal } from 'grantline';
 import { startServer } from '../test/helpers.mjs';
+import { undiciClient } from './handwritten.mjs';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const CALLS = Number(process.env.BENCH_CALLS ?? 500);
+const LATENCY_CALLS = Number(process.env.BENCH_LATENCY_CALLS ?? 300);
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 3);
+const DELAY_MS = 5;
+const CLIENTS = (process.env.BENCH_CLIENTS ?? 'grantline,undici,fetch').split(',');
+const OPS = ['list', 'create'];
+const log = (...a) => console.error(...a);
+
+// --- servers --------------------------------------------------------------------------------
 const srv = await startServer();
 const t = srv.tenant;
-const app = new App({ apiKey: t.app_key, baseUrl: t.base_url, maxRetries: 0 });
-let seq = 0;
-const run = `${process.pid}-${Date.now().toString(36)}`;
-const nextLabel = () => `bench-${run}-${(seq += 1)}`;
-
-// 200 grants so that every list call returns a full page of 100.
-for (let i = 0; i < 200; i++) {
-  await app.createManagedSecretGrant(t.managed_secret_id, { principal: systemPrincipal(nextLabel()) });
+const seeder = new App({ apiKey: t.app_key, baseUrl: t.base_url, maxRetries: 0 });
+for (let i = 0; i < 120; i++) {
+  await seeder.createManagedSecretGrant(t.managed_secret_id, { principal: systemPrincipal(`seed-${i}`) });
 }
+seeder.close();
 
-const ops = {
-  'listGrants(limit 100)': () => app.listGrants({ limit: 100 }),
-  createManagedSecretGrant: () =>
-    app.createManagedSecretGrant(t.managed_secret_id, { principal: systemPrincipal(nextLabel()) }),
+// What the canned server replays: grantline-server's own answers to the benchmark's two calls.
+const recorder = undiciClient({ apiKey: t.app_key, baseUrl: t.base_url });
+const recorded = {};
+for (const [name, p, body] of [
+  ['list', '/sdk/grants/list', { limit: 100, offset: 0 }],
+  ['create', `/sdk/managed-secrets/${t.managed_secret_id}/grants`, { principal: { type: 'system', label: 'canned' }, grant_policy: {} }],
+  ['list', '/sdk/grants/list', { limit: 100, offset: 0 }], // after the create: the page a client sees
+]) {
+  const r = await recorder.raw(p, body);
+  if (r.status !== 200 && r.status !== 201) throw new Error(`recording ${name}: ${r.status} ${r.body}`);
+  recorded[name] = { status: r.status, actorId: r.headers['x-alter-actor-id'] ?? null, body: r.body };
+}
+await recorder.close();
+const tmp = mkdtempSync(path.join(tmpdir(), 'grantline-bench-'));
+writeFileSync(path.join(tmp, 'recording.json'), JSON.stringify(recorded));
+const canned = spawn(process.execPath, [path.join(here, 'canned-server.mjs'), path.join(tmp, 'recording.json')], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const cannedUrl = await new Promise((resolve, reject) => {
+  createInterface({ input: canned.stdout }).once('line', (l) => resolve(JSON.parse(l).baseUrl));
+  canned.once('exit', (c) => reject(new Error(`canned server exited (${c})`)));
+});
+const TARGETS = {
+  'grantline-server': t.base_url,
+  canned: cannedUrl,
 };
 
-async function measure(op, inFlight) {
-  // Warm up, then run `inFlight` loops for `seconds`.
-  await Promise.all(Array.from({ length: Math.min(inFlight, 64) }, () => op()));
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  let calls = 0;
-  const deadline = performance.now() + seconds * 1000;
-  h.enable();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (performance.now() < deadline) {
-        await op();
-        calls += 1;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  h.disable();
-  return {
-    callsPerSecond: calls / elapsed,
-    p50: h.percentile(50) / 1e6,
-    p99: h.percentile(99) / 1e6,
-  };
+// --- workers --------------------------------------------------------------------------------
+function worker(kind, baseUrl) {
+  const child = fork(path.join(here, 'worker.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let pending = null;
+  child.on('message', (m) => {
+    const p = pending;
+    pending = null;
+    if (m.ok) p.resolve(m.result);
+    else p.reject(new Error(`${kind} worker: ${m.error}`));
+  });
+  child.on('exit', (code) => pending?.reject(new Error(`${kind} worker exited (${code})`)));
+  const ask = (msg) =>
+    new Promise((resolve, reject) => {
+      pending = { resolve, reject };
+      child.send(msg);
+    });
+  const ready = ask({ cmd: 'setup', kind, apiKey: t.app_key, baseUrl, managedSecretId: t.managed_secret_id });
+  return { kind, ask, ready, exit: () => child.send({ cmd: 'exit' }) };
 }
 
-const rows = [];
-for (const [name, op] of Object.entries(ops)) {
-  for (const inFlight of [1, 64, 1000]) {
-    const r = await measure(op, inFlight);
-    rows.push({ name, inFlight, ...r });
-    console.error(`${name} x${inFlight}: ${r.callsPerSecond.toFixed(0)}/s, loop delay p99 ${r.p99.toFixed(1)} ms`);
+const workers = {};
+for (const [target, url] of Object.entries(TARGETS)) {
+  workers[target] = {};
+  for (const kind of CLIENTS) workers[target][kind] = worker(kind, url);
+}
+await Promise.all(Object.values(workers).flatMap((w) => Object.values(w).map((x) => x.ready)));
+
+const rotate = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+// --- sequential CPU per call ---------------------------------------------------------------
+const seqRuns = {}; // target → op → kind → [result per round]
+for (const target of Object.keys(TARGETS)) {
+  seqRuns[target] = {};
+  for (const op of OPS) seqRuns[target][op] = Object.fromEntries(CLIENTS.map((k) => [k, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const kind of rotate(CLIENTS, r)) {
+      for (const op of OPS) {
+        const res = await workers[target][kind].ask({ cmd: 'run', op, calls: CALLS });
+        seqRuns[target][op][kind].push(res);
+        log(`${target} round ${r + 1} ${kind} ${op}: ${res.cpuMs.toFixed(3)} ms CPU/call (JS ${res.jsMs.toFixed(3)}, io ${res.ioMs.toFixed(3)})`);
+      }
+    }
   }
 }
-await srv.stop();
 
-console.log(`\nNode ${process.version}, ${seconds} s per row, one grantline-server on loopback\n`);
-console.log('| call | in flight | calls/s | event-loop delay p50 | p99 |');
+// --- latency: the same list with 5 ms added by the server ----------------------------------
+const latRuns = Object.fromEntries(CLIENTS.map((k) => [k, { none: [], delayed: [] }]));
+for (let r = 0; r < ROUNDS; r++) {
+  for (const kind of rotate(CLIENTS, r)) {
+    const w = workers['grantline-server'][kind];
+    latRuns[kind].none.push(await w.ask({ cmd: 'run', op: 'list', calls: LATENCY_CALLS }));
+    await srv.fault({ path_prefix: '/sdk/', status: 0, delay_ms: DELAY_MS, times: 1_000_000_000 });
+    latRuns[kind].delayed.push(await w.ask({ cmd: 'run', op: 'list', calls: LATENCY_CALLS }));
+    await srv.clearFaults();
+    const [a, b] = [latRuns[kind].none.at(-1), latRuns[kind].delayed.at(-1)];
+    log(`latency round ${r + 1} ${kind}: ${a.cpuMs.toFixed(3)} → ${b.cpuMs.toFixed(3)} ms CPU/call (wall ${a.wallMs.toFixed(1)} → ${b.wallMs.toFixed(1)} ms)`);
+  }
+}
+
+// --- load: 1,000 calls in flight -----------------------------------------------------------
+const loadRuns = [];
+for (const target of Object.keys(TARGETS)) {
+  for (const kind of CLIENTS) {
+    const res = await workers[target][kind].ask({ cmd: 'load', op: 'list', inFlight: 1000, seconds: LOAD_SECONDS });
+    loadRuns.push({ target, kind, ...res });
+    log(`load ${target} ${kind}: ${res.callsPerSecond.toFixed(0)}/s, loop delay p99 ${res.p99.toFixed(1)} ms`);
+  }
+}
+
+for (const w of Object.values(workers).flatMap((x) => Object.values(x))) w.exit();
+canned.stdin.end();
+await srv.stop();
+rmSync(tmp, { recursive: true, force: true });
+
+// --- tables ---------------------------------------------------------------------------------
+const f3 = (x) => x.toFixed(3);
+const spread = (xs) => `${f3(median(xs))} (${f3(Math.min(...xs))}–${f3(Math.max(...xs))})`;
+const NAMES = { grantline: 'grantline', undici: 'hand-written `undici.request`', fetch: 'hand-written `fetch`' };
+const CALL = { list: '`listGrants({ limit: 100 })`', create: '`createManagedSecretGrant`' };
+
+console.log(`\nNode ${process.version}; ${ROUNDS} rounds × ${CALLS} sequential calls per client; median (min–max) of the rounds.`);
+console.log('CPU: the client process, all threads (ms per call); JS: the main thread; io: grantline-io.\n');
+for (const target of Object.keys(TARGETS)) {
+  console.log(`### against ${target === 'canned' ? 'the canned server' : 'grantline-server (file database, 120 grants)'}\n`);
+  console.log('| call | client | CPU/call (ms) | JS thread (ms) | grantline-io (ms) | context switches/call | CPU ratio to grantline |');
+  console.log('|---|---|---:|---:|---:|---:|---:|');
+  for (const op of OPS) {
+    const g = seqRuns[target][op].grantline;
+    for (const kind of CLIENTS) {
+      const runs = seqRuns[target][op][kind];
+      const ratios = g ? runs.map((x, i) => x.cpuMs / g[i].cpuMs) : [];
+      const ratio = kind === 'grantline' || !g ? '' : `${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+      console.log(
+        `| ${CALL[op]} | ${NAMES[kind]} | ${spread(runs.map((x) => x.cpuMs))} | ${spread(runs.map((x) => x.jsMs))} | ${kind === 'grantline' ? spread(runs.map((x) => x.ioMs)) : '–'} | ${median(runs.map((x) => x.switches)).toFixed(1)} | ${ratio} |`,
+      );
+    }
+  }
+  console.log('');
+}
+
+console.log(`### client CPU per list call with the server adding ${DELAY_MS} ms per request (grantline-server fault injection)\n`);
+console.log(`${ROUNDS} rounds × ${LATENCY_CALLS} calls; each round runs both settings back to back.\n`);
+console.log('| client | no delay: CPU/call (ms) | +5 ms: CPU/call (ms) | change (median of rounds) | wall/call (ms) |');
 console.log('|---|---:|---:|---:|---:|');
-for (const r of rows) {
+for (const kind of CLIENTS) {
+  const { none, delayed } = latRuns[kind];
+  const change = none.map((x, i) => (delayed[i].cpuMs / x.cpuMs - 1) * 100);
   console.log(
-    `| \`${r.name}\` | ${r.inFlight === 1 ? '1 (sequential)' : r.inFlight} | ${r.callsPerSecond.toFixed(0)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms |`,
+    `| ${NAMES[kind]} | ${spread(none.map((x) => x.cpuMs))} | ${spread(delayed.map((x) => x.cpuMs))} | ${median(change) >= 0 ? '+' : ''}${median(change).toFixed(1)}% (${Math.min(...change).toFixed(1)}…${Math.max(...change).toFixed(1)}) | ${median(none.map((x) => x.wallMs)).toFixed(1)} → ${median(delayed.map((x) => x.wallMs)).toFixed(1)} |`,
   );
 }
+
+console.log(`\n### 1,000 \`listGrants({ limit: 100 })\` calls in flight for ${LOAD_SECONDS} s\n`);
+console.log('| server | client | calls/s | CPU/call (ms) | event-loop delay p50 (ms) | p99 (ms) | max (ms) |');
+console.log('|---|---|---:|---:|---:|---:|---:|');
+for (const r of loadRuns) {
+  console.log(
+    `| ${r.target} | ${NAMES[r.kind]} | ${r.callsPerSecond.toFixed(0)} | ${f3(r.cpuMs)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} |`,
+  );
+}
+process.exit(0);
