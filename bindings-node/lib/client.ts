@@ -1,10 +1,16 @@
 // `App` and `Agent`: thin wrappers over the native classes. Every operation is the core's: its
-// arguments go to the addon as one JSON text (the core reads them with its rules and names),
-// results come back as JSON text (built into objects here), and failures come back as
+// arguments go to the addon as one JSON text (the core reads them with its rules and names), and
+// its result comes back through the addon's completion queue in a packed form (one string, one
+// Float64Array) that `decode.generated.ts` builds the objects from; failures come back as
 // `NativeError` objects that become the matching `GrantlineError` subclass. The methods App and
 // Agent share are written once, in `Client`.
 import { inspect } from 'node:util';
-import * as convert from './convert';
+import {
+  decodeCreateGrantResult,
+  decodeGrantItems,
+  decodeGrantPage,
+  decodeRevokeGrantResult,
+} from './decode.generated';
 import { InvalidArgumentError, fromNative, isNativeError } from './errors';
 import {
   native,
@@ -53,6 +59,65 @@ function unwrap<T>(value: T | NativeError): T {
   return value;
 }
 
+/** Builds a call's result from its packed form. */
+type Build<T> = (text: string, numbers: Float64Array) => T;
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(reason: unknown): void;
+  build: Build<unknown>;
+}
+
+// Every running call of this module instance (one per JS environment: worker threads have their
+// own) by token, and the addon's completion queue that reports them finished. The queue keeps the
+// process alive only while `waiting` is not empty, as pending `async` native calls would.
+const waiting = new Map<number, Waiter>();
+let nextToken = 1;
+const queue = new native.NativeQueue(settle);
+
+/** Settles every finished call (run by the queue on this thread when calls have finished). */
+function settle(): void {
+  const done = queue.drain();
+  for (let i = 0; i < done.length; i += 3) {
+    const waiter = waiting.get(done[i] as number);
+    if (waiter === undefined) continue;
+    waiting.delete(done[i] as number);
+    const text = done[i + 1];
+    if (text === null) {
+      waiter.reject(fromNative(done[i + 2] as NativeError));
+      continue;
+    }
+    try {
+      waiter.resolve(waiter.build(text as string, done[i + 2] as Float64Array));
+    } catch (e) {
+      waiter.reject(e);
+    }
+  }
+  if (waiting.size === 0) queue.hold(false);
+}
+
+/** Starts a native call under a new token; resolves to its result built by `build`. */
+function submit<T>(start: (token: number) => void, build: Build<T>): Promise<T> {
+  const token = nextToken;
+  nextToken = nextToken === 0xffffffff ? 1 : nextToken + 1;
+  return new Promise<T>((resolve, reject) => {
+    if (waiting.size === 0) queue.hold(true);
+    waiting.set(token, { resolve: resolve as (value: unknown) => void, reject, build });
+    try {
+      start(token);
+    } catch (e) {
+      waiting.delete(token);
+      if (waiting.size === 0) queue.hold(false);
+      reject(e);
+    }
+  });
+}
+
+/** For the test suite: a panic inside the addon's runtime (an empty message: no panic). */
+export function _panicForTests(message: string): Promise<GrantItem[]> {
+  return submit((token) => native.panicForTests(queue, token, message), decodeGrantItems);
+}
+
 async function resolveToken(getter: UserTokenGetter): Promise<string> {
   let token: unknown;
   try {
@@ -68,7 +133,7 @@ async function resolveToken(getter: UserTokenGetter): Promise<string> {
 
 async function* walk(cursor: NativeGrantCursor): AsyncGenerator<GrantItem, void, undefined> {
   for (;;) {
-    const items = convert.grantItems(unwrap(await cursor.nextBatch()));
+    const items = await submit((token) => cursor.nextBatch(queue, token), decodeGrantItems);
     if (items.length === 0) return;
     yield* items;
   }
@@ -97,11 +162,11 @@ abstract class Client<P extends Principal> {
   }
 
   /** Runs the core operation behind `method` with `args` (JavaScript names). */
-  protected async operation<T>(method: string, args: object, build: (json: string) => T): Promise<T> {
+  protected async operation<T>(method: string, args: object, build: Build<T>): Promise<T> {
     const op = OPERATIONS[method];
     if (op === undefined) throw new InvalidArgumentError(`no such operation: ${method}`);
-    const withToken = await this.#withUserToken(method, args);
-    return build(unwrap(await this.#native.call(op.name, encode(withToken))));
+    const text = encode(await this.#withUserToken(method, args));
+    return submit((token) => this.#native.call(queue, token, op.name, text), build);
   }
 
   /** The resolved base URL. */
@@ -122,12 +187,12 @@ abstract class Client<P extends Principal> {
     managedSecretId: string,
     options: CreateManagedSecretGrantOptions<P>,
   ): Promise<CreateGrantResult> {
-    return this.operation('createManagedSecretGrant', { managedSecretId, ...options }, convert.createResult);
+    return this.operation('createManagedSecretGrant', { managedSecretId, ...options }, decodeCreateGrantResult);
   }
 
   /** One page of the grants this client can see. Filters are AND-ed; `limit` is 1–1000. */
   listGrants(options: ListGrantsOptions = {}): Promise<GrantPage> {
-    return this.operation('listGrants', options, convert.grantPage);
+    return this.operation('listGrants', options, decodeGrantPage);
   }
 
   /** Every grant matching `options`, page after page: `for await (const g of app.iterGrants())`. */
@@ -177,7 +242,7 @@ export class App extends Client<Principal> {
 
   /** Revokes a grant of either kind; with `userToken` (or `userTokenGetter`), as that end user. */
   revokeGrant(grantId: string, options: RevokeGrantOptions = {}): Promise<RevokeGrantResult> {
-    return this.operation('revokeGrant', { grantId, ...options }, convert.revokeResult);
+    return this.operation('revokeGrant', { grantId, ...options }, decodeRevokeGrantResult);
   }
 
   /** An `Agent` acting as the managed agent `agentId` through this app's key. */

@@ -1,5 +1,5 @@
 // grantline: issue, list and revoke grants on Alter managed secrets.
-export { App, Agent, isValidKey } from './client';
+export { App, Agent, isValidKey, _panicForTests } from './client';
 export {
   userPrincipal,
   groupPrincipal,

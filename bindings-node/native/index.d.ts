@@ -18,10 +18,10 @@ export declare class NativeAgent {
   /** The actor id the server returned, once it has. */
   get actorId(): string | null
   /**
-   * Runs the operation `name` with the JSON text of its arguments: the result's JSON
-   * text, or a `NativeError`.
+   * Starts the operation `name` with the JSON text of its arguments; its result
+   * (packed) or `NativeError` arrives through `queue` under `token`.
    */
-  call(name: string, args: string): Promise<string | NativeError>
+  call(queue: NativeQueue, token: number, name: string, args: string): void
   /** Every grant `listGrants` would page through (JSON text of its options). */
   grants(args: string): NativeGrantCursor | NativeError
   /** Closes the client; later calls fail with `ClientClosedError`. */
@@ -39,10 +39,10 @@ export declare class NativeApp {
   /** The actor id the server returned, once it has. */
   get actorId(): string | null
   /**
-   * Runs the operation `name` with the JSON text of its arguments: the result's JSON
-   * text, or a `NativeError`.
+   * Starts the operation `name` with the JSON text of its arguments; its result
+   * (packed) or `NativeError` arrives through `queue` under `token`.
    */
-  call(name: string, args: string): Promise<string | NativeError>
+  call(queue: NativeQueue, token: number, name: string, args: string): void
   /** Every grant `listGrants` would page through (JSON text of its options). */
   grants(args: string): NativeGrantCursor | NativeError
   /** Closes the client; later calls fail with `ClientClosedError`. */
@@ -57,10 +57,23 @@ export declare class NativeApp {
  */
 export declare class NativeGrantCursor {
   /**
-   * The next items as a JSON array (those of the next page; `[]` once every page was read),
-   * or a `NativeError`.
+   * Starts loading the next items (those of the next page; none once every page was read):
+   * packed as a bare item list, or a `NativeError`, through `queue` under `token`.
    */
-  nextBatch(): Promise<string | NativeError>
+  nextBatch(queue: NativeQueue, token: number): void
+}
+
+/** One environment's completion queue (made once by the TypeScript layer). */
+export declare class NativeQueue {
+  /** A queue whose finished calls are announced by calling `onReady` (then call `drain`). */
+  constructor(onReady: () => unknown)
+  /** Whether the queue keeps the process alive (while calls are running). */
+  hold(alive: boolean): void
+  /**
+   * Every finished call, flat: `token, text, numbers` for a result (its packed string and
+   * `Float64Array`), `token, null, error` for a `NativeError`.
+   */
+  drain(): Array<number | string | null | Float64Array | NativeError>
 }
 
 /** Whether `key` has the shape and checksum of an Alter API key. */
@@ -101,7 +114,14 @@ export declare function nativeVersion(): string
 export declare function operations(): string
 
 /**
- * Panics inside the runtime; the test suite checks that this becomes a `GrantlineError` and
- * leaves the process running.
+ * The packed form's field order as the packer writes it (JSON text; see `pack.rs`). The suite
+ * compares it with `tests/vectors/model_fields.json`, which the TypeScript decoder is generated
+ * from.
  */
-export declare function panicForTests(message: string): Promise<string | NativeError>
+export declare function packedLayout(): string
+
+/**
+ * Panics inside the runtime (an empty message: succeeds with an empty result); the test suite
+ * checks that this becomes a `GrantlineError` and leaves the process running.
+ */
+export declare function panicForTests(queue: NativeQueue, token: number, message: string): void

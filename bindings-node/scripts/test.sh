@@ -24,6 +24,9 @@ if git -C "$here" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   fi
 fi
 
+echo "== lib/decode.generated.ts is up to date with tests/vectors/model_fields.json"
+node scripts/gen-decode.mjs --check
+
 echo "== typecheck (tsc --strict: declarations, typed example, quickstart, bench)"
 npm run typecheck
 

@@ -1,25 +1,21 @@
 //! The native clients wrapped by `lib/client.ts`. Settings arrive as the JSON text of the
-//! user's options object and every operation goes through one method, `call(name, args)`: the
-//! core reads the arguments (its rules, JavaScript's names and milliseconds) into its `Call`,
-//! runs it, and the result comes back as its JSON text (wire shape; the TypeScript layer builds
-//! the camelCase objects with `Date`s). A failure resolves as a structured [`NativeError`]
-//! object, never as text to parse.
+//! user's options object and every operation goes through one method, `call(queue, token, name,
+//! args)`: the core reads the arguments (its rules, JavaScript's names and milliseconds) into its
+//! `Call` and runs it on the addon's runtime; the result comes back through the completion queue
+//! ([`crate::queue`]) in the packed form ([`crate::pack`]) the TypeScript layer turns into the
+//! camelCase objects with `Date`s, or as a structured [`NativeError`] object, never as text to
+//! parse. Reading the arguments, the request, parsing and packing all happen on the runtime's
+//! thread, not the JS thread.
 
-use crate::error::{NativeError, catch, catch_sync};
+use crate::error::{NativeError, catch_sync};
+use crate::pack::{Items, Packed, Packer};
+use crate::queue::NativeQueue;
 use futures_util::FutureExt;
 use grantline::{Call, ClientConfig, Dialect, Error, GrantItem, ListGrantsParams};
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
-use serde::Serialize;
 
 const USER_AGENT: &str = concat!("grantline-node/", env!("CARGO_PKG_VERSION"));
-
-fn to_json<T: Serialize>(value: &T) -> Result<String, Error> {
-    serde_json::to_string(value).map_err(|e| Error::ResponseValidation {
-        message: format!("cannot encode the result: {e}"),
-        status: 200,
-    })
-}
 
 fn config(settings: &str) -> Result<ClientConfig, Error> {
     let mut config: ClientConfig = grantline::args::from_json(settings, Dialect::JavaScript)?;
@@ -41,12 +37,12 @@ fn read_params(args: &str) -> Result<ListGrantsParams, Error> {
     Ok(params)
 }
 
-fn outcome_json(outcome: grantline::Outcome) -> Result<String, Error> {
+fn packed(outcome: grantline::Outcome) -> Result<Packed, Error> {
     use grantline::Outcome as O;
     match outcome {
-        O::CreateManagedSecretGrant(r) => to_json(&r),
-        O::ListGrants(p) => to_json(&p),
-        O::RevokeGrant(r) => to_json(&r),
+        O::CreateManagedSecretGrant(r) => Ok(Packer::pack(&r)),
+        O::ListGrants(p) => Ok(Packer::pack(&p)),
+        O::RevokeGrant(r) => Ok(Packer::pack(&r)),
         _ => Err(Error::ResponseValidation {
             message: "an outcome this version cannot convert".into(),
             status: 200,
@@ -86,16 +82,15 @@ macro_rules! native_client {
                 self.inner.actor_id().map(str::to_owned)
             }
 
-            /// Runs the operation `name` with the JSON text of its arguments: the result's JSON
-            /// text, or a `NativeError`.
+            /// Starts the operation `name` with the JSON text of its arguments; its result
+            /// (packed) or `NativeError` arrives through `queue` under `token`.
             #[napi]
-            pub async fn call(&self, name: String, args: String) -> Either<String, NativeError> {
+            pub fn call(&self, queue: &NativeQueue, token: u32, name: String, args: String) {
                 let client = self.inner.clone();
-                catch(async move {
+                queue.submit(token, async move {
                     let call = read_call(&name, &args)?;
-                    outcome_json(client.call(call).await?)
-                })
-                .await
+                    packed(client.call(call).await?)
+                });
             }
 
             /// Every grant `listGrants` would page through (JSON text of its options).
@@ -201,26 +196,26 @@ impl NativeGrantCursor {
 
 #[napi]
 impl NativeGrantCursor {
-    /// The next items as a JSON array (those of the next page; `[]` once every page was read),
-    /// or a `NativeError`.
+    /// Starts loading the next items (those of the next page; none once every page was read):
+    /// packed as a bare item list, or a `NativeError`, through `queue` under `token`.
     #[napi]
-    pub async fn next_batch(&self) -> Either<String, NativeError> {
+    pub fn next_batch(&self, queue: &NativeQueue, token: u32) {
         use futures_util::StreamExt;
         let state = self.state.clone();
-        catch(async move {
+        queue.submit(token, async move {
             let mut state = state.lock().await;
             if let Some(err) = state.pending_error.take() {
                 state.done = true;
                 return Err(err);
             }
-            if state.done {
-                return Ok("[]".to_owned());
-            }
             let mut items = Vec::new();
+            if state.done {
+                return Ok(Packer::pack(&Items(&items)));
+            }
             match state.stream.next().await {
                 None => {
                     state.done = true;
-                    return Ok("[]".to_owned());
+                    return Ok(Packer::pack(&Items(&items)));
                 }
                 Some(item) => items.push(item?),
             }
@@ -238,8 +233,7 @@ impl NativeGrantCursor {
                     }
                 }
             }
-            to_json(&items)
-        })
-        .await
+            Ok(Packer::pack(&Items(&items)))
+        });
     }
 }

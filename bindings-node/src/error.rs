@@ -1,11 +1,10 @@
 //! Core errors (and panics) to JavaScript as data: a [`NativeError`] object naming the class
 //! (`ErrorKind::class_name`) with the error's fields, which `lib/errors.ts` turns into the
-//! matching `Error` subclass. Calls resolve to it instead of rejecting, so nothing travels inside
-//! a message.
+//! matching `Error` subclass. A call's error arrives through the completion queue as this object
+//! (not as a rejection), so nothing travels inside a message.
 
 use futures_util::FutureExt;
 use grantline::Error;
-use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 use std::any::Any;
 use std::future::Future;
@@ -37,9 +36,6 @@ pub struct NativeError {
     pub grant_id: Option<String>,
     pub credentials: Option<Vec<NativeCredential>>,
 }
-
-/// What an async call resolves to: the result's JSON text, or an error.
-pub type Outcome = Either<String, NativeError>;
 
 impl From<&Error> for NativeError {
     fn from(err: &Error) -> Self {
@@ -94,15 +90,15 @@ fn panic_error(panic: Box<dyn Any + Send>) -> NativeError {
     err
 }
 
-/// Runs a call's future: its JSON text, or its error (a panic included) as data.
-pub(crate) async fn catch<F>(fut: F) -> Outcome
+/// Runs a call's future: its value, or its error (a panic included) as data.
+pub(crate) async fn catch<T, F>(fut: F) -> Result<T, Box<NativeError>>
 where
-    F: Future<Output = Result<String, Error>>,
+    F: Future<Output = Result<T, Error>>,
 {
     match AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(Ok(json)) => Either::A(json),
-        Ok(Err(e)) => Either::B(NativeError::from(&e)),
-        Err(panic) => Either::B(panic_error(panic)),
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(Box::new(NativeError::from(&e))),
+        Err(panic) => Err(Box::new(panic_error(panic))),
     }
 }
 
