@@ -1,29 +1,59 @@
-"""grantline vs alter-sdk 0.29.0, side by side against the same grantline-server.
+"""grantline (async and blocking) vs alter-sdk 0.29.0 vs the pure-Rust floor, side by side.
 
-Reports import time, the client process's own CPU per call (time.process_time: every thread of
-the client process, not wall time) for list_grants(limit=100) (also with every field of every
-item read) and create_managed_secret_grant, and calls per second sequentially and with 64 calls
-in flight; then grantline.blocking alone (sequential and 8 threads). Each client runs in its own
-process. Usage: scripts/bench.sh
+Each client runs in its own process and reports the client process's own CPU per call
+(``time.process_time``: every thread of the process, not wall time), split by thread (the calling
+thread, grantline's I/O thread, the rest) from ``/proc``, for ``list_grants(limit=100)`` (also
+with every field of every item read), and ``create_managed_secret_grant``, against
+
+- grantline-server (file database, 120 grants seeded), and
+- a canned server (``canned_server.py``) replaying that server's recorded answers instantly;
+
+then the same list with the server's fault injection adding 5 ms to every request (a client's CPU
+per call must not grow with server latency), calls/s with 64 calls in flight, and import time.
+The floor is the core's own benchmark (``core/benches/calls.rs``: the same calls from the core's
+blocking client in a Rust process). Rounds are interleaved (each round runs every client once, in
+rotating order) so the machine's noise falls on all alike; tables show the median of the rounds
+with min–max.
+
+Usage: scripts/bench.sh [--rounds 5] [--calls 300] [--latency-calls 200]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import hmac
+import http.client
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import uuid
-from typing import Any
+from typing import Any, Callable, Optional
 
-CLIENTS = ["grantline", "alter_sdk"]
-# Every field of a managed-secret item (docs/wire.md §3.2): the "read every field" rows touch them all,
-# so work a client defers to attribute access (grantline builds datetimes on read) is counted.
+HERE = os.path.dirname(os.path.abspath(__file__))
+CLIENTS = ["grantline", "blocking", "alter_sdk", "floor"]
+NAMES = {
+    "grantline": "grantline (async)",
+    "blocking": "grantline.blocking",
+    "alter_sdk": "alter-sdk 0.29.0 (async)",
+    "floor": "pure-Rust floor (core blocking client)",
+}
+OPS = ["list100", "list100_read", "create"]
+OP_NAMES = {
+    "list100": "`list_grants(limit=100)`",
+    "list100_read": "`list_grants(limit=100)`, then every field of every item read",
+    "create": "`create_managed_secret_grant`",
+}
+DELAY_MS = 5
+# Every field of a managed-secret item (docs/wire.md §3.2): the "read every field" rows touch them
+# all, so work a client defers to attribute access (grantline builds datetimes on read) is counted.
 FIELDS = [
     "grant_kind", "grant_id", "managed_secret_id", "managed_secret_slug", "managed_secret_name",
     "agent_id", "account_identifier", "status", "expires_at", "grant_expires_at", "created_at",
@@ -31,6 +61,197 @@ FIELDS = [
     "parent_grant_id", "grant_policy", "depth", "delegable", "scope_constraint",
     "credential_kind", "credential_label",
 ]
+
+
+# --- measuring, inside a worker --------------------------------------------------------------
+
+
+def threads_ns() -> dict[str, int]:
+    """CPU nanoseconds of this process's live threads: the calling thread, grantline-io, other."""
+    out = {"main": 0, "io": 0, "other": 0}
+    pid = str(os.getpid())
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                comm = f.read().strip()
+            with open(f"/proc/self/task/{tid}/schedstat") as f:
+                ns = int(f.read().split()[0])
+        except OSError:
+            continue
+        group = "main" if tid == pid else "io" if comm.startswith("grantline") else "other"
+        out[group] += ns
+    return out
+
+
+def timed(n: int, run: Callable[[], None]) -> dict[str, float]:
+    t0, c0, w0 = threads_ns(), time.process_time(), time.perf_counter()
+    run()
+    c, w, t = time.process_time() - c0, time.perf_counter() - w0, threads_ns()
+    return {
+        "cpu_ms": c * 1000 / n,
+        "wall_ms": w * 1000 / n,
+        **{f"{g}_ms": (t[g] - t0[g]) / 1e6 / n for g in t},
+    }
+
+
+def make_calls(kind: str, info: dict[str, Any]) -> dict[str, Any]:
+    """The client's three calls: coroutine functions (async clients) or plain functions."""
+    ms = info["managed_secret_id"]
+
+    def read(page: Any) -> None:
+        assert len(page.grants) == 100, len(page.grants)
+
+    def read_all(page: Any) -> None:
+        read(page)
+        for g in page.grants:
+            for f in FIELDS:
+                getattr(g, f)
+
+    if kind == "blocking":
+        import grantline
+        from grantline import blocking
+
+        app = blocking.App(info["app_key"], base_url=info["base_url"], max_retries=0)
+
+        def create() -> None:
+            app.create_managed_secret_grant(
+                ms, principal=grantline.SystemPrincipal(label="bb-" + uuid.uuid4().hex))
+
+        return {
+            "list100": lambda: read(app.list_grants(limit=100)),
+            "list100_read": lambda: read_all(app.list_grants(limit=100)),
+            "create": create,
+        }
+    mod = __import__("grantline" if kind == "grantline" else "alter_sdk")
+    app = mod.App(info["app_key"]) if kind == "alter_sdk" else mod.App(
+        info["app_key"], base_url=info["base_url"], max_retries=0)
+
+    async def list100() -> None:
+        read(await app.list_grants(limit=100))
+
+    async def list100_read() -> None:
+        read_all(await app.list_grants(limit=100))
+
+    async def acreate() -> None:
+        await app.create_managed_secret_grant(
+            ms, principal=mod.SystemPrincipal(label="b-" + uuid.uuid4().hex))
+
+    return {"list100": list100, "list100_read": list100_read, "create": acreate}
+
+
+def worker(kind: str, info: dict[str, Any]) -> None:
+    """Answers one JSON command per stdin line with one JSON line."""
+    os.environ["ALTER_BASE_URL"] = info["base_url"]  # alter_sdk reads it
+    calls = make_calls(kind, info)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        call = calls[cmd["op"]]
+        n = cmd["calls"]
+        if cmd["cmd"] == "run":
+            if kind == "blocking":
+                for _ in range(min(n, 50)):
+                    call()
+                out = timed(n, lambda: [call() for _ in range(n)])
+            else:
+
+                async def seq(k: int) -> None:
+                    for _ in range(k):
+                        await call()
+
+                loop.run_until_complete(seq(min(n, 50)))
+                out = timed(n, lambda: loop.run_until_complete(seq(n)))
+        else:  # "c64": calls/s with 64 in flight (async clients)
+
+            async def c64() -> float:
+                sem = asyncio.Semaphore(64)
+
+                async def one() -> None:
+                    async with sem:
+                        await call()
+
+                w0 = time.perf_counter()
+                await asyncio.gather(*[one() for _ in range(n)])
+                return n / (time.perf_counter() - w0)
+
+            out = {"per_s": loop.run_until_complete(c64())}
+        print(json.dumps(out), flush=True)
+
+
+# --- the parent -----------------------------------------------------------------------------
+
+
+class Worker:
+    def __init__(self, kind: str, info: dict[str, Any], floor_bin: Optional[str]) -> None:
+        self.kind, self.info, self.floor_bin = kind, info, floor_bin
+        self.proc: Optional[subprocess.Popen[str]] = None
+        if kind != "floor":
+            self.proc = subprocess.Popen(
+                [sys.executable, __file__, "--worker", kind, "--info", json.dumps(info)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask(self, cmd: str, op: str, calls: int) -> dict[str, float]:
+        if self.proc is None:  # the Rust floor: one process per run
+            assert self.floor_bin is not None
+            env = dict(os.environ, GRANTLINE_BENCH_URL=self.info["base_url"],
+                       GRANTLINE_BENCH_KEY=self.info["app_key"],
+                       GRANTLINE_BENCH_SECRET=self.info["managed_secret_id"])
+            out = subprocess.run([self.floor_bin, "--bench", op.replace("100", ""), str(calls)],
+                                 env=env, capture_output=True, text=True, check=True)
+            return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"cmd": cmd, "op": op, "calls": calls}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.kind} worker exited")
+        return dict(json.loads(line))
+
+    def close(self) -> None:
+        if self.proc is not None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+
+
+def signed_post(info: dict[str, Any], path: str, body: dict[str, Any],
+                actor: Optional[str]) -> tuple[int, Optional[str], str]:
+    """One request signed by hand (docs/wire.md §2), for recording the canned answers."""
+    data = json.dumps(body).encode()
+    ts, nonce = str(int(time.time())), secrets.token_hex(16)
+    digest = hashlib.sha256(data).hexdigest()
+    key = hmac.new(info["app_key"].encode(), b"alter-signing-v1", hashlib.sha256).digest()
+    to_sign = f"POST\n{path}\n{ts}\n{nonce}\n{digest}\n"
+    headers = {"x-api-key": info["app_key"], "content-type": "application/json",
+               "x-alter-timestamp": ts, "x-alter-nonce": nonce, "x-alter-content-sha256": digest}
+    if actor:
+        to_sign += f"\nactor-id:{actor}"
+        headers["x-alter-actor-id"] = actor
+    sig = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["x-alter-signature"] = sig
+    if actor:
+        headers["x-alter-signature-v2"] = sig
+    url = urllib.parse.urlparse(info["base_url"])
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port)
+    conn.request("POST", path, body=data, headers=headers)
+    res = conn.getresponse()
+    text = res.read().decode()
+    conn.close()
+    return res.status, res.getheader("x-alter-actor-id"), text
+
+
+def admin(info: dict[str, Any], method: str, path: str, body: Optional[dict[str, Any]]) -> None:
+    url = urllib.parse.urlparse(info["base_url"])
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port)
+    conn.request(method, path, body=json.dumps(body).encode() if body is not None else None,
+                 headers={"authorization": f"Bearer {info['admin_token']}",
+                          "content-type": "application/json"})
+    res = conn.getresponse()
+    res.read()
+    conn.close()
+    if res.status >= 300:
+        raise RuntimeError(f"admin {method} {path}: {res.status}")
 
 
 def import_time(module: str, rounds: int = 7) -> float:
@@ -43,154 +264,163 @@ def import_time(module: str, rounds: int = 7) -> float:
     return statistics.median(runs)
 
 
-async def measure(call: Any, n: int) -> tuple[float, float]:
-    """Median over 3 rounds of n sequential calls: (client CPU ms per call, calls per second)."""
-    cpu, rate = [], []
-    for _ in range(3):
-        c0, w0 = time.process_time(), time.perf_counter()
-        for _ in range(n):
-            await call()
-        cpu.append((time.process_time() - c0) / n)
-        rate.append(n / (time.perf_counter() - w0))
-    return statistics.median(cpu) * 1000, statistics.median(rate)
+def spread(xs: list[float]) -> str:
+    return f"{statistics.median(xs):.3f} ({min(xs):.3f}–{max(xs):.3f})"
 
 
-def blocking_worker(info: dict[str, Any], n: int) -> dict[str, float]:
-    """grantline.blocking (alter-sdk has no blocking API): sequential, then 8 threads."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import grantline
-    from grantline import blocking
-
-    app = blocking.App(info["app_key"])
-    app.list_grants(limit=100)
-    ms = info["managed_secret_id"]
-    calls = {
-        "list100": lambda: app.list_grants(limit=100),
-        "create": lambda: app.create_managed_secret_grant(
-            ms, principal=grantline.SystemPrincipal(label="bb-" + uuid.uuid4().hex)),
-    }
-    out: dict[str, float] = {}
-    for name, call in calls.items():
-
-        async def once(call: Any = call) -> None:
-            call()
-
-        out[f"blocking_{name}_cpu_ms"], out[f"blocking_{name}_seq_per_s"] = asyncio.run(
-            measure(once, n))
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda _, c=call: c(), range(16)))  # each thread's pool warmed
-            w0 = time.perf_counter()
-            list(pool.map(lambda _, c=call: c(), range(n * 4)))
-            out[f"blocking_{name}_t8_per_s"] = n * 4 / (time.perf_counter() - w0)
-    return out
-
-
-async def worker(module: str, info: dict[str, Any], n: int) -> dict[str, float]:
-    mod = __import__(module)
-    app = mod.App(info["app_key"])
-    ms = info["managed_secret_id"]
-    await app.list_grants(limit=100)  # warm the connection
-
-    async def create() -> None:
-        await app.create_managed_secret_grant(
-            ms, principal=mod.SystemPrincipal(label="b-" + uuid.uuid4().hex))
-
-    async def list100() -> None:
-        page = await app.list_grants(limit=100)
-        assert len(page.grants) == 100
-
-    async def list100_read() -> None:
-        page = await app.list_grants(limit=100)
-        for g in page.grants:
-            for f in FIELDS:
-                getattr(g, f)
-
-    out: dict[str, float] = {}
-    for name, call in [("list100", list100), ("list100_read", list100_read), ("create", create)]:
-        out[f"{name}_cpu_ms"], out[f"{name}_seq_per_s"] = await measure(call, n)
-        if name == "list100_read":
-            continue
-        sem = asyncio.Semaphore(64)
-
-        async def bounded(call: Any = call, sem: asyncio.Semaphore = sem) -> None:
-            async with sem:
-                await call()
-
-        w0 = time.perf_counter()
-        await asyncio.gather(*[bounded() for _ in range(n * 4)])
-        out[f"{name}_c64_per_s"] = n * 4 / (time.perf_counter() - w0)
-    return out
+def ratio(num: list[float], den: list[float]) -> str:
+    rs = [a / b for a, b in zip(num, den)]  # noqa: B905 (3.9: no strict=)
+    return f"{statistics.median(rs):.2f}× ({min(rs):.2f}–{max(rs):.2f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--server-bin", required=True)
+    parser.add_argument("--server-bin", required=False)
+    parser.add_argument("--floor-bin", help="core/benches/calls.rs, built (scripts/bench.sh)")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--latency-calls", type=int, default=200)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--info", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker == "blocking":
-        print(json.dumps(blocking_worker(json.loads(args.info), args.calls)))
-        return
     if args.worker:
-        print(json.dumps(asyncio.run(worker(args.worker, json.loads(args.info), args.calls))))
+        worker(args.worker, json.loads(args.info))
         return
+    clients = [c for c in CLIENTS if c != "floor" or args.floor_bin]
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.Popen(
             [args.server_bin, "dev", "--listen", "127.0.0.1:0", "--database",
              f"sqlite://{tmp}/db.sqlite", "--exit-on-stdin-close"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        canned: Optional[subprocess.Popen[str]] = None
+        workers: list[Worker] = []
         try:
             assert proc.stdout is not None
             info = json.loads(proc.stdout.readline())
-            env = dict(os.environ, ALTER_BASE_URL=info["base_url"])
-            os.environ["ALTER_BASE_URL"] = info["base_url"]
+            import grantline
             import grantline.blocking as gb
 
-            seed = gb.App(info["app_key"])
+            seed = gb.App(info["app_key"], base_url=info["base_url"])
             for i in range(120):
                 seed.create_managed_secret_grant(
-                    info["managed_secret_id"], principal=__import__("grantline").SystemPrincipal(
-                        label=f"seed-{i}"))
-            results: dict[str, dict[str, float]] = {}
-            for module in [*CLIENTS, "blocking"]:
-                out = subprocess.run(
-                    [sys.executable, __file__, "--server-bin", args.server_bin, "--calls",
-                     str(args.calls), "--worker", module, "--info", json.dumps(info)],
-                    env=env, capture_output=True, text=True, check=True)
-                results[module] = json.loads(out.stdout.strip().splitlines()[-1])
-                if module in CLIENTS:
-                    results[module]["import_ms"] = import_time(module) * 1000
+                    info["managed_secret_id"], principal=grantline.SystemPrincipal(label=f"seed-{i}"))
+            # The canned server's answers: grantline-server's own, recorded.
+            _, actor, _ = signed_post(info, "/sdk/grants/list", {"limit": 1, "offset": 0}, None)
+            recording: dict[str, Any] = {}
+            for name, path, body in [
+                ("create", f"/sdk/managed-secrets/{info['managed_secret_id']}/grants",
+                 {"principal": {"type": "system", "label": "canned"}, "grant_policy": {}}),
+                ("list", "/sdk/grants/list", {"limit": 100, "offset": 0}),
+            ]:
+                status, actor_id, text = signed_post(info, path, body, actor)
+                assert status in (200, 201), (status, text)
+                recording[name] = {"status": status, "actor_id": actor_id, "body": text}
+            with open(f"{tmp}/recording.json", "w") as f:
+                json.dump(recording, f)
+            canned = subprocess.Popen(
+                [sys.executable, os.path.join(HERE, "canned_server.py"), f"{tmp}/recording.json"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            assert canned.stdout is not None
+            canned_url = json.loads(canned.stdout.readline())["base_url"]
+            targets = {"grantline-server": info["base_url"], "canned": canned_url}
+            pool = {
+                target: {k: Worker(k, dict(info, base_url=url), args.floor_bin) for k in clients}
+                for target, url in targets.items()
+            }
+            workers = [w for ws in pool.values() for w in ws.values()]
+
+            seq: dict[str, dict[str, dict[str, list[dict[str, float]]]]] = {}
+            for target in targets:
+                seq[target] = {op: {k: [] for k in clients} for op in OPS}
+                for r in range(args.rounds):
+                    for kind in clients[r % len(clients):] + clients[: r % len(clients)]:
+                        for op in OPS:
+                            if kind == "floor" and op == "list100_read":
+                                continue
+                            res = pool[target][kind].ask("run", op, args.calls)
+                            seq[target][op][kind].append(res)
+                            print(f"{target} round {r + 1} {kind} {op}: {res['cpu_ms']:.3f} ms",
+                                  file=sys.stderr)
+
+            lat: dict[str, dict[str, list[dict[str, float]]]] = {
+                k: {"none": [], "delayed": []} for k in clients}
+            for r in range(args.rounds):
+                for kind in clients[r % len(clients):] + clients[: r % len(clients)]:
+                    w = pool["grantline-server"][kind]
+                    lat[kind]["none"].append(w.ask("run", "list100", args.latency_calls))
+                    admin(info, "POST", "/admin/faults", {"path_prefix": "/sdk/", "status": 0,
+                                                          "delay_ms": DELAY_MS,
+                                                          "times": 1_000_000_000})
+                    lat[kind]["delayed"].append(w.ask("run", "list100", args.latency_calls))
+                    admin(info, "DELETE", "/admin/faults", None)
+                    a, b = lat[kind]["none"][-1], lat[kind]["delayed"][-1]
+                    print(f"latency round {r + 1} {kind}: {a['cpu_ms']:.3f} → {b['cpu_ms']:.3f} ms",
+                          file=sys.stderr)
+
+            c64 = {
+                (op, kind): pool["grantline-server"][kind].ask("c64", op, args.calls * 4)["per_s"]
+                for op in ("list100", "create") for kind in ("grantline", "alter_sdk")
+            }
+            imports = {m: import_time(m) * 1000 for m in ("grantline", "alter_sdk")}
         finally:
-            assert proc.stdin is not None
-            proc.stdin.close()
-            proc.wait(timeout=10)
-    g, a = results["grantline"], results["alter_sdk"]
-    rows = [
-        ("import time (ms)", "import_ms", True),
-        ("list_grants(limit=100): client CPU per call (ms)", "list100_cpu_ms", True),
-        ("list_grants(limit=100), then read every field of every item: CPU per call (ms)",
-         "list100_read_cpu_ms", True),
-        ("create_managed_secret_grant: client CPU per call (ms)", "create_cpu_ms", True),
-        ("list_grants(limit=100): calls/s, sequential", "list100_seq_per_s", False),
-        ("list_grants(limit=100): calls/s, 64 in flight", "list100_c64_per_s", False),
-        ("create: calls/s, sequential", "create_seq_per_s", False),
-        ("create: calls/s, 64 in flight", "create_c64_per_s", False),
-    ]
-    print("| measure | grantline | alter-sdk 0.29.0 | ratio |")
+            for w in workers:
+                w.close()
+            for p in (canned, proc):
+                if p is not None and p.stdin is not None:
+                    p.stdin.close()
+                    p.wait(timeout=10)
+
+    print(f"\nCPython {sys.version.split()[0]}; {args.rounds} rounds × {args.calls} sequential calls"
+          " per client; median (min–max) of the rounds. CPU: the client process, all threads, ms"
+          " per call; calling thread and grantline-io from /proc.\n")
+    for target in seq:
+        title = ("grantline-server (file database, 120 grants)" if target == "grantline-server"
+                 else "the canned server")
+        print(f"### against {title}\n")
+        print("| call | client | CPU/call (ms) | calling thread (ms) | grantline-io (ms) |"
+              " ratio to grantline (async) | ratio to grantline.blocking |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        for op in OPS:
+            g = [x["cpu_ms"] for x in seq[target][op]["grantline"]]
+            b = [x["cpu_ms"] for x in seq[target][op]["blocking"]]
+            for kind in clients:
+                runs = seq[target][op][kind]
+                if not runs:
+                    continue
+                cpu = [x["cpu_ms"] for x in runs]
+                main_t = spread([x["main_ms"] for x in runs]) if "main_ms" in runs[0] else "–"
+                io_t = spread([x["io_ms"] for x in runs]) if kind == "grantline" else "–"
+                to_g = "" if kind == "grantline" else ratio(cpu, g)
+                to_b = "" if kind == "blocking" else ratio(cpu, b)
+                print(f"| {OP_NAMES[op]} | {NAMES[kind]} | {spread(cpu)} | {main_t} | {io_t} |"
+                      f" {to_g} | {to_b} |")
+        print()
+
+    print(f"### client CPU per `list_grants(limit=100)` with the server adding {DELAY_MS} ms per"
+          " request (grantline-server fault injection)\n")
+    print(f"{args.rounds} rounds × {args.latency_calls} calls; each round runs both settings back"
+          " to back.\n")
+    print("| client | no delay: CPU/call (ms) | +5 ms: CPU/call (ms) | change (median of rounds)"
+          " | wall/call (ms) |")
+    print("|---|---:|---:|---:|---:|")
+    for kind in clients:
+        none = [x["cpu_ms"] for x in lat[kind]["none"]]
+        delayed = [x["cpu_ms"] for x in lat[kind]["delayed"]]
+        change = [(d / n - 1) * 100 for n, d in zip(none, delayed)]  # noqa: B905
+        wall = (statistics.median(x["wall_ms"] for x in lat[kind]["none"]),
+                statistics.median(x["wall_ms"] for x in lat[kind]["delayed"]))
+        print(f"| {NAMES[kind]} | {spread(none)} | {spread(delayed)} |"
+              f" {statistics.median(change):+.1f}% ({min(change):+.1f}…{max(change):+.1f}) |"
+              f" {wall[0]:.1f} → {wall[1]:.1f} |")
+
+    print("\n### throughput against grantline-server, and import time\n")
+    print("| measure | grantline (async) | alter-sdk 0.29.0 | ratio |")
     print("|---|---:|---:|---:|")
-    for title, key, lower_better in rows:
-        ratio = a[key] / g[key] if lower_better else g[key] / a[key]
-        print(f"| {title} | {g[key]:.3f} | {a[key]:.3f} | {ratio:.1f}× |")
-    b = results["blocking"]
-    print()
-    print("| grantline.blocking (no alter-sdk equivalent) | list_grants(limit=100) | create |")
-    print("|---|---:|---:|")
-    for title, key in [("client CPU per call (ms)", "cpu_ms"),
-                       ("calls/s, sequential", "seq_per_s"),
-                       ("calls/s, 8 threads", "t8_per_s")]:
-        print(f"| {title} | {b[f'blocking_list100_{key}']:.3f} | {b[f'blocking_create_{key}']:.3f} |")
+    for op in ("list100", "create"):
+        g_, a_ = c64[(op, "grantline")], c64[(op, "alter_sdk")]
+        print(f"| {OP_NAMES[op]}: calls/s, 64 in flight | {g_:.0f} | {a_:.0f} | {g_ / a_:.1f}× |")
+    g_, a_ = imports["grantline"], imports["alter_sdk"]
+    print(f"| import time (ms) | {g_:.1f} | {a_:.1f} | {a_ / g_:.1f}× |")
 
 
 if __name__ == "__main__":

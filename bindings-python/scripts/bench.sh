@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command: installs the release wheel and alter-sdk==0.29.0 in bindings-python/.venv, builds
-# grantline-server (release), and prints the comparison table. Extra args go to bench/bench.py.
+# grantline-server (release) and the core's floor benchmark (core/benches/calls.rs), and prints
+# the tables of bench/bench.py. Extra args go to bench/bench.py (--rounds, --calls, --latency-calls).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -14,5 +15,11 @@ if [ -z "${GRANTLINE_SERVER_BIN:-}" ]; then
   (cd "$ROOT" && cargo build -q --release -p grantline-server)
   GRANTLINE_SERVER_BIN="$CARGO_TARGET_DIR/release/grantline-server"
 fi
+FLOOR_BIN="$(cd "$ROOT" && cargo bench -q -p grantline --bench calls --no-run --message-format=json \
+  | "$VENV/bin/python" -c 'import json,sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "calls" and m.get("executable"):
+        print(m["executable"])')"
 cd "$HERE/bench"
-"$VENV/bin/python" bench.py --server-bin "$GRANTLINE_SERVER_BIN" "$@"
+"$VENV/bin/python" bench.py --server-bin "$GRANTLINE_SERVER_BIN" --floor-bin "$FLOOR_BIN" "$@"
