@@ -235,7 +235,11 @@ class operation(_Dual, Generic[P, R]):
         binder = _Binder(spec)
 
         async def run_async(client: AsyncMode, /, *args: Any, **kwargs: Any) -> Any:
-            bound = await binder.bind_async(client, args, kwargs)
+            # bind_async inlined: one coroutine less per call (measured, README "Benchmark").
+            bound = binder.bind(args, kwargs)
+            slot = binder._token_slot(client, bound)
+            if slot is not None:
+                bound[slot] = await resolve_token_async(client._getter)
             return await client._submit(client._native.call, binder.name, bound)
 
         def run_blocking(client: BlockingMode, /, *args: Any, **kwargs: Any) -> Any:
