@@ -77,3 +77,20 @@ def test_unknown_keywords_are_type_errors(server: Server) -> None:
         app.list_grants(lmit=5)  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="positional"):
         app.revoke_grant("a", "b")  # type: ignore[misc]
+
+
+async def test_constrained_clients_sign_their_constraints(server: Server) -> None:
+    """The server verifies a signature over the constraint headers; a mismatch is a 401."""
+    app = grantline.App(server.app_key)
+    reader = app.with_constraints(scopes=["grants:read"],
+                                  rule={"rule_type": "json_match", "rule_body": {"effect": "deny"}})
+    assert type(reader) is grantline.App
+    assert (await reader.list_grants(limit=1)).limit == 1
+    blocking_reader = grantline.blocking.App(server.app_key).with_constraints(scopes=["a", "b"])
+    assert blocking_reader.list_grants(limit=1).limit == 1
+    with pytest.raises(grantline.InvalidArgumentError, match="constrained already"):
+        reader.with_constraints(scopes=["x"])
+    for bad in ({}, {"scopes": []}, {"scopes": ["*"]}, {"scopes": ["a,b"]},
+                {"rule": {"rule_type": "", "rule_body": {}}}, {"rule": {"rule_type": "x"}}):
+        with pytest.raises(grantline.InvalidArgumentError):
+            app.with_constraints(**bad)

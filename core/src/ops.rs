@@ -47,6 +47,8 @@ pub struct OperationSpec {
     pub clients: &'static [ClientKind],
     /// The option an app's user-token getter fills when the call names no end-user token.
     pub user_token_option: Option<&'static str>,
+    /// Options only an app passes (an agent's call takes them from its own key).
+    pub app_only: &'static [&'static str],
 }
 
 /// Reads one required argument out of the argument object (through a one-field object, so an
@@ -90,7 +92,8 @@ macro_rules! operations {
     ($(
         $(#[doc = $doc:literal])*
         $Variant:ident $method:ident ( $($pos:ident : $pty:ty),* ) $Opts:ty => $Out:ty,
-        app: $app:ident, agent: $agent:ident, user_token: $token:expr;
+        app: $app:ident, agent: $agent:ident, user_token: $token:expr
+        $(, app_only: [$($app_only:literal),*])?;
     )*) => {
         /// One call, as a binding submits it: its arguments, already read and checked.
         #[derive(Debug, Clone)]
@@ -168,6 +171,7 @@ macro_rules! operations {
                         }
                     },
                     user_token_option: $token,
+                    app_only: &[$($($app_only),*)?],
                 },
             )*
         ];
@@ -273,7 +277,7 @@ operations! {
     /// Revokes a delegation of a grant, and every delegation below it; the grant itself stays.
     /// An app names the agent (`agent_id`); an agent revokes its own. Idempotent.
     RevokeDelegation revoke_delegation(grant_id: String) RevokeDelegationOptions => (),
-        app: yes, agent: yes, user_token: None;
+        app: yes, agent: yes, user_token: None, app_only: ["agent_id"];
 }
 
 /// The behaviour of each operation, once for every client.

@@ -204,6 +204,10 @@ pub fn api() -> Value {
                 "typescript": names(Dialect::JavaScript),
                 "defaults": (op.defaults)(),
                 "user_token_option": op.user_token_option,
+                "app_only": op.app_only.iter().map(|o| json!({
+                    "python": Dialect::Python.name(o),
+                    "typescript": Dialect::JavaScript.name(o),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -214,7 +218,7 @@ pub fn api() -> Value {
             .collect::<Vec<_>>()
     };
     json!({
-        "about": "Every operation of the clients (generated from core/src/ops.rs by `cargo test -p grantline --lib vectors` with GRANTLINE_BLESS=1): which clients have it, its required (positional) arguments and its options as Python and TypeScript name them, the options' defaults, and the option an App's user-token getter fills; and the client settings (ClientConfig) with their defaults. The async and blocking clients of every language must expose exactly these.",
+        "about": "Every operation of the clients (generated from core/src/ops.rs by `cargo test -p grantline --lib vectors` with GRANTLINE_BLESS=1): which clients have it, its required (positional) arguments and its options as Python and TypeScript name them, the options' defaults, the option an App's user-token getter fills, and the options only an App passes (app_only); and the client settings (ClientConfig) with their defaults. The async and blocking clients of every language must expose exactly these.",
         "settings": {
             "python": settings(Dialect::Python),
             "typescript": settings(Dialect::JavaScript),

@@ -23,6 +23,8 @@ from ._errors import GrantlineError, InvalidArgumentError
 from ._native import (
     AgentPrincipal,
     CreateGrantResult,
+    DelegationResult,
+    GrantInfo,
     GrantListResult,
     GrantPolicy,
     GroupPrincipal,
@@ -360,6 +362,29 @@ class AppOperations(ListingOperations):
         """
         raise NotImplementedError
 
+    @operation
+    def mint_grant(
+        self,
+        source_grant_id: str,
+        *,
+        label: str,
+        grant_policy: PolicyInput = None,
+        grant_tags: Optional[list[str]] = None,
+        timeout: Optional[float] = None,
+    ) -> GrantInfo:
+        """Mints a sibling grant on the source grant's credential: the same principal, its own
+        ``label`` (unique among the credential's active grants) and policy (``expires_at``,
+        ``max_ttl_seconds``; no ``default_ttl_seconds``). Delegations are not copied."""
+        raise NotImplementedError
+
+    @operation
+    def revoke_delegation(
+        self, grant_id: str, agent_id: str, *, timeout: Optional[float] = None
+    ) -> None:
+        """Revokes agent ``agent_id``'s delegation of ``grant_id`` and every delegation below
+        it; the grant itself stays. Idempotent."""
+        raise NotImplementedError
+
 
 class AgentOperations(ListingOperations):
     """The operations of an agent client."""
@@ -375,4 +400,28 @@ class AgentOperations(ListingOperations):
         timeout: Optional[float] = None,
     ) -> CreateGrantResult:
         """Issues a grant for the agent itself (only ``AgentPrincipal`` is accepted)."""
+        raise NotImplementedError
+
+    @operation
+    def delegate(
+        self,
+        grant_id: str,
+        to_agent_id: str,
+        *,
+        delegable: Optional[bool] = None,
+        scope_constraint: Optional[list[str]] = None,
+        ttl_seconds: Optional[int] = None,
+        timeout: Optional[float] = None,
+    ) -> DelegationResult:
+        """Hands a grant this agent holds to another agent of the same app, one level deeper.
+
+        The child never outlives the grant (``ttl_seconds`` only shortens) nor outranks it
+        (``scope_constraint`` only narrows); ``delegable=True`` lets it delegate onward.
+        """
+        raise NotImplementedError
+
+    @operation
+    def revoke_delegation(self, grant_id: str, *, timeout: Optional[float] = None) -> None:
+        """Revokes this agent's own delegation of ``grant_id`` (and every delegation below it).
+        Idempotent."""
         raise NotImplementedError

@@ -92,11 +92,29 @@ async def _submit(start: Callable[..., int], *args: Any) -> Any:
 _C = TypeVar("_C", bound="_AsyncClient")
 
 
+_T = TypeVar("_T", bound="_ClientBase")
+
+
 class _ClientBase:
     """What every client has (async and blocking)."""
 
     _native: Any
     _getter: Optional[UserTokenGetter] = None
+
+    def with_constraints(
+        self: _T,
+        *,
+        scopes: Optional[list[str]] = None,
+        rule: Optional[dict[str, Any]] = None,
+    ) -> _T:
+        """A client sharing this one's connections whose every call carries these constraints,
+        inside the signature: ``scopes`` to narrow to, and/or a one-off ``rule``
+        (``{"rule_type": ..., "rule_body": {...}}``). Attenuation only narrows: call it on the
+        original client, never on a constrained one."""
+        clone = type(self).__new__(type(self))
+        clone._native = self._native.with_constraints({"scopes": scopes, "rule": rule})
+        clone._getter = self._getter
+        return clone
 
     @property
     def base_url(self) -> str:
