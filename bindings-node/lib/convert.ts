@@ -1,6 +1,8 @@
 // Wire-shaped JSON from the native addon (the core's serialization) to the public objects.
 import type {
   CreateGrantResult,
+  DelegationResult,
+  GrantInfo,
   GrantItem,
   GrantPage,
   GrantPolicy,
@@ -134,3 +136,39 @@ export function revokeResult(json: string): RevokeGrantResult {
     revokedAt: new Date(r.revoked_at),
   };
 }
+
+export function grantInfo(json: string): GrantInfo {
+  const g = JSON.parse(json) as Wire;
+  return {
+    grantId: g.grant_id,
+    providerId: g.provider_id,
+    scopes: g.scopes,
+    accountIdentifier: g.account_identifier,
+    accountDisplayName: g.account_display_name,
+    apiBaseUrl: g.api_base_url,
+    status: g.status,
+    scopeMismatch: g.scope_mismatch,
+    expiresAt: date(g.expires_at),
+    createdAt: new Date(g.created_at),
+    lastUsedAt: date(g.last_used_at),
+    principalType: g.principal_type,
+    label: g.label,
+    credentialId: g.credential_id,
+    grantPolicy: policy(g.grant_policy),
+  };
+}
+
+export function delegationResult(json: string): DelegationResult {
+  const d = JSON.parse(json) as Wire;
+  return {
+    grantId: d.grant_id,
+    grantKind: d.grant_kind,
+    parentGrantId: d.parent_grant_id,
+    depth: d.depth,
+    delegable: d.delegable,
+    status: d.status,
+    expiresAt: date(d.expires_at),
+  };
+}
+
+export function nothing(): void {}

@@ -24,6 +24,11 @@ export declare class NativeAgent {
   call(name: string, args: string): Promise<string | NativeError>
   /** Every grant `listGrants` would page through (JSON text of its options). */
   grants(args: string): NativeGrantCursor | NativeError
+  /**
+   * The same client whose every call carries these constraints (JSON text of
+   * `{ scopes?, rule? }`), or why not.
+   */
+  withConstraints(constraints: string): NativeAgent | NativeError
   /** Closes the client; later calls fail with `ClientClosedError`. */
   close(): void
   /** The impersonated agent id, for agents made by `App.getAgent`. */
@@ -45,6 +50,11 @@ export declare class NativeApp {
   call(name: string, args: string): Promise<string | NativeError>
   /** Every grant `listGrants` would page through (JSON text of its options). */
   grants(args: string): NativeGrantCursor | NativeError
+  /**
+   * The same client whose every call carries these constraints (JSON text of
+   * `{ scopes?, rule? }`), or why not.
+   */
+  withConstraints(constraints: string): NativeApp | NativeError
   /** Closes the client; later calls fail with `ClientClosedError`. */
   close(): void
   /** An agent client acting as `agent_id` through this app's key, or why not. */

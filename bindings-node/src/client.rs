@@ -47,6 +47,9 @@ fn outcome_json(outcome: grantline::Outcome) -> Result<String, Error> {
         O::CreateManagedSecretGrant(r) => to_json(&r),
         O::ListGrants(p) => to_json(&p),
         O::RevokeGrant(r) => to_json(&r),
+        O::MintGrant(r) => to_json(&r),
+        O::Delegate(r) => to_json(&r),
+        O::RevokeDelegation(()) => Ok("null".to_owned()),
         _ => Err(Error::ResponseValidation {
             message: "an outcome this version cannot convert".into(),
             status: 200,
@@ -105,6 +108,21 @@ macro_rules! native_client {
                     Ok(params) => {
                         Either::A(NativeGrantCursor::new(Box::pin(self.inner.grants(params))))
                     }
+                    Err(e) => Either::B(*e),
+                }
+            }
+
+            /// The same client whose every call carries these constraints (JSON text of
+            /// `{ scopes?, rule? }`), or why not.
+            #[napi(ts_return_type = $created)]
+            pub fn with_constraints(&self, constraints: String) -> Either<$Native, NativeError> {
+                let made = catch_sync(|| {
+                    let c: grantline::Constraints =
+                        grantline::args::from_json(&constraints, Dialect::JavaScript)?;
+                    self.inner.with_constraints(c)
+                });
+                match made {
+                    Ok(inner) => Either::A($Native { inner }),
                     Err(e) => Either::B(*e),
                 }
             }
