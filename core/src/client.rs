@@ -3,7 +3,8 @@
 //! methods that are not operations (settings, paging, closing).
 
 use crate::config::{
-    CallerType, ClientConfig, GetterError, UserTokenGetter, resolve_base_url, validate_caller,
+    CallerType, ClientConfig, GetterError, UserTokenGetter, base_url_is_default, resolve_base_url,
+    validate_caller,
 };
 use crate::error::Error;
 use crate::keys::is_valid_key;
@@ -159,6 +160,7 @@ pub(crate) fn inner_from(
         ));
     }
     let base_url = resolve_base_url(config.base_url.as_deref())?;
+    let production_by_default = base_url_is_default(config.base_url.as_deref());
     let user_agent = config
         .user_agent
         .unwrap_or_else(|| format!("grantline-rust/{}", env!("CARGO_PKG_VERSION")));
@@ -170,7 +172,8 @@ pub(crate) fn inner_from(
         config.caller,
         caller_type,
         user_agent,
-    );
+    )
+    .hinting_at_base_url(production_by_default);
     Ok((inner, config.user_token_getter))
 }
 

@@ -67,6 +67,9 @@ pub(crate) struct Inner {
     pub(crate) user_agent: String,
     actor_id: OnceLock<String>,
     pub(crate) closed: std::sync::atomic::AtomicBool,
+    /// The base URL is the platform's because none was given: connection errors say how to
+    /// point the client at a local server.
+    default_base_url: bool,
 }
 
 impl fmt::Debug for Inner {
@@ -108,6 +111,22 @@ impl Inner {
             user_agent,
             actor_id: OnceLock::new(),
             closed: Default::default(),
+            default_base_url: false,
+        }
+    }
+
+    /// Marks the base URL as the default one (see the field).
+    pub(crate) fn hinting_at_base_url(mut self, default: bool) -> Self {
+        self.default_base_url = default;
+        self
+    }
+
+    /// What a connection error adds when the client went to the platform by default.
+    fn base_url_hint(&self) -> &'static str {
+        if self.default_base_url {
+            " (no base_url was given and ALTER_BASE_URL is not set, so this client used the platform itself; for a local grantline-server pass its URL as base_url or set ALTER_BASE_URL)"
+        } else {
+            ""
         }
     }
 
@@ -122,6 +141,7 @@ impl Inner {
             caller_type,
             self.user_agent.clone(),
         )
+        .hinting_at_base_url(self.default_base_url)
     }
 
     pub(crate) fn actor_id(&self) -> Option<&str> {
@@ -308,14 +328,21 @@ impl Inner {
             Ok(parts) => parts,
             Err(e) if e.is_timeout() => {
                 let message = format!(
-                    "Request to {} timed out after {:.1?}",
-                    self.base_url, timeout
+                    "Request to {} timed out after {:.1?}{}",
+                    self.base_url,
+                    timeout,
+                    self.base_url_hint()
                 );
                 return Err((Error::Timeout { message }, read, None));
             }
             Err(e) => {
                 let connect = e.is_connect();
-                let message = format!("Failed to reach {}: {}", self.base_url, error_chain(&e));
+                let message = format!(
+                    "Failed to reach {}: {}{}",
+                    self.base_url,
+                    error_chain(&e),
+                    self.base_url_hint()
+                );
                 return Err((Error::Network { message }, connect || read, None));
             }
         };
