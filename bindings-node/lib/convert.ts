@@ -95,7 +95,7 @@ export function grantItem(g: Wire): GrantItem {
       return {
         grantKind: 'unknown',
         rawGrantKind: typeof g.grant_kind === 'string' ? g.grant_kind : null,
-        grantId: typeof g.grant_id === 'string' ? g.grant_id : null,
+        grantId: typeof g.grant_id === 'string' ? g.grant_id : '',
         label: typeof g.label === 'string' ? g.label : null,
         status: typeof g.status === 'string' ? g.status : null,
         fields: g,

@@ -243,7 +243,8 @@ export interface UnknownGrantItem {
   grantKind: 'unknown';
   /** The `grant_kind` the server sent, if any. */
   rawGrantKind: string | null;
-  grantId: string | null;
+  /** The id the server sent (`''` if none, so every item has a string id). */
+  grantId: string;
   label: string | null;
   status: string | null;
   /** Every field as sent (wire names). */

@@ -241,10 +241,14 @@ impl UnknownGrantItem {
     fn raw_grant_kind(&self) -> Option<&str> {
         self.0.grant_kind.as_deref()
     }
-    /// The `grant_id` the server sent, if it sent a string.
+    /// The `grant_id` the server sent (`""` if it sent none, so every item has a string id).
     #[getter]
-    fn grant_id(&self) -> Option<&str> {
-        self.0.fields.get("grant_id").and_then(Value::as_str)
+    fn grant_id(&self) -> &str {
+        self.0
+            .fields
+            .get("grant_id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
     #[getter]
     fn label(&self) -> Option<&str> {
@@ -261,9 +265,9 @@ impl UnknownGrantItem {
     }
     fn __repr__(&self) -> String {
         format!(
-            "UnknownGrantItem(raw_grant_kind={}, grant_id={})",
+            "UnknownGrantItem(raw_grant_kind={}, grant_id={:?})",
             q(&self.0.grant_kind),
-            q(&self.grant_id().map(str::to_owned))
+            self.grant_id()
         )
     }
 }

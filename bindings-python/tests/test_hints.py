@@ -28,3 +28,27 @@ def test_no_base_url_says_how_to_reach_a_local_server() -> None:
                          timeout=60)
     assert "NetworkError" in out.stdout or "RequestTimeoutError" in out.stdout, out
     assert "ALTER_BASE_URL" in out.stdout and "base_url" in out.stdout, out.stdout
+
+
+def test_the_async_client_outside_an_event_loop_points_at_blocking() -> None:
+    import pytest
+
+    import grantline
+
+    app = grantline.App("alter_rk_abcdefghijklmnopqrstuv_iwpykn", base_url="http://127.0.0.1:9")
+    call = app.list_grants()
+    with pytest.raises(grantline.GrantlineError, match="grantline.blocking"):
+        call.send(None)  # what driving it without a loop amounts to
+
+
+async def test_a_blocking_call_on_an_event_loop_warns() -> None:
+    import pytest
+
+    import grantline
+    import grantline.blocking
+
+    app = grantline.blocking.App("alter_rk_abcdefghijklmnopqrstuv_iwpykn",
+                                 base_url="http://127.0.0.1:9", max_retries=0)
+    with pytest.warns(RuntimeWarning, match="asyncio.to_thread"), pytest.raises(
+            grantline.NetworkError):
+        app.list_grants()

@@ -81,7 +81,7 @@ const OAUTH: Fields = &[
 const UNKNOWN: Fields = &[
     ("grant_kind", "'unknown'"),
     ("raw_grant_kind", "str?"),
-    ("grant_id", "str?"),
+    ("grant_id", "str"),
     ("label", "str?"),
     ("status", "str?"),
     ("fields", "object"),

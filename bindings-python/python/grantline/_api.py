@@ -13,6 +13,8 @@ table): a test checks these signatures against it (``tests/vectors/api.json``).
 from __future__ import annotations
 
 import inspect
+import sys
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from enum import Enum
 from types import MethodType
@@ -118,6 +120,19 @@ def resolve_token(getter: UserTokenGetter) -> str:
     except Exception as e:
         raise _getter_failed(e) from e
     return checked_token(value)
+
+
+def _warn_if_on_a_loop(name: str) -> None:
+    """A blocking call on a thread that runs an event loop stalls every task of that loop."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None and asyncio._get_running_loop() is not None:
+        warnings.warn(
+            f"grantline.blocking: {name}() was called on a thread that runs an asyncio event "
+            "loop, which it blocks until the call returns; use grantline.App with await there, "
+            "or run the blocking call in a thread (await asyncio.to_thread(...))",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 class _Binder:
@@ -241,6 +256,7 @@ class operation(_Dual, Generic[P, R]):
             return await client._submit(client._native.call, binder.name, bound)
 
         def run_blocking(client: BlockingMode, /, *args: Any, **kwargs: Any) -> Any:
+            _warn_if_on_a_loop(binder.name)
             return client._native.call(binder.name, binder.bind_blocking(client, args, kwargs))
 
         self._async, self._blocking = run_async, run_blocking

@@ -26,6 +26,7 @@ from ._api import (
     check_options,
     settings,
 )
+from ._errors import GrantlineError
 from ._native import AsyncAgent, AsyncApp
 
 if TYPE_CHECKING:  # asyncio is imported on first use: it costs more than all of grantline
@@ -75,7 +76,14 @@ def _dispatcher(loop: asyncio.AbstractEventLoop) -> _Dispatcher:
 async def _submit(start: Callable[..., int], *args: Any) -> Any:
     import asyncio
 
-    loop = asyncio.get_running_loop()
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        raise GrantlineError(
+            "grantline.App and grantline.Agent are async: await their calls inside an event "
+            "loop (asyncio.run, trio via anyio's asyncio backend, a framework's async views), "
+            "or use grantline.blocking.App / grantline.blocking.Agent in synchronous code"
+        ) from None
     d = _dispatcher(loop)
     token = start(d.completions, *args)
     fut: asyncio.Future[Any] = loop.create_future()
