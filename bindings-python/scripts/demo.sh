@@ -5,6 +5,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")/.." && pwd)"
 VENV="${GRANTLINE_PY_VENV:-$HERE/.venv}"
 PY="${PYTHON:-python3}"
+# `make demo` sets GRANTLINE_PROFILE (dev): the extension then reuses the server's build of the core.
+if [ -n "${GRANTLINE_PROFILE:-}" ]; then export MATURIN_PEP517_ARGS="--profile $GRANTLINE_PROFILE"; fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 # Always (re)install: a venv left by an older checkout must not run stale code. Cargo's cache
 # makes this a few seconds after the first build.
