@@ -255,6 +255,8 @@ def quick(out: Path, base: Path) -> None:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     env = dict(os.environ)
+    if env.get("GRANTLINE_PROFILE"):  # as bindings-python/scripts/test.sh built it: a cache hit
+        env["MATURIN_PEP517_ARGS"] = f"--profile {env['GRANTLINE_PROFILE']}"
     venv_py = Path(os.environ.get("GRANTLINE_PY_VENV", ROOT / "bindings-python" / ".venv")) / "bin" / "python"
     run([venv_py, "-m", "pip", "wheel", "-q", "--no-deps", "-w", out, ROOT / "bindings-python"], env=env)
     b.made += sorted(out.glob("grantline-*.whl"))

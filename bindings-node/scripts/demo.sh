@@ -10,7 +10,7 @@ export npm_config_loglevel=error
 if [ "${GRANTLINE_PROFILE:-release}" = release ]; then
   npm run build >/dev/null
 else
-  npx napi build --platform --profile "$GRANTLINE_PROFILE" --output-dir native --no-js --dts index.d.ts >/dev/null
+  npx napi build --platform $([ "$GRANTLINE_PROFILE" = dev ] || echo --profile "$GRANTLINE_PROFILE") --output-dir native --no-js --dts index.d.ts >/dev/null
   npm run build:ts >/dev/null
 fi
 rm -rf examples/dist

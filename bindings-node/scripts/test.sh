@@ -11,12 +11,13 @@ echo "== npm ci"
 npm ci
 
 # `make` sets GRANTLINE_PROFILE=dev: the addon then shares the server's and tests' build of the core.
+# (No --profile flag for dev: napi would look for the artifact in target/<triple>/dev/, not debug/.)
 if [ "${GRANTLINE_PROFILE:-release}" = release ]; then
   echo "== build (napi build --release, tsc)"
   npm run build
 else
   echo "== build (napi build --profile $GRANTLINE_PROFILE, tsc)"
-  npx napi build --platform --profile "$GRANTLINE_PROFILE" --output-dir native --no-js --dts index.d.ts
+  npx napi build --platform $([ "$GRANTLINE_PROFILE" = dev ] || echo --profile "$GRANTLINE_PROFILE") --output-dir native --no-js --dts index.d.ts
   npm run build:ts
 fi
 
