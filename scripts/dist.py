@@ -107,9 +107,9 @@ class Build:
         env.pop("CARGO_BUILD_TARGET", None)
         return env
 
-    def timed(self, what: str, fn, *args) -> None:  # type: ignore[no-untyped-def]
+    def timed(self, what: str, cmd: list, env: dict[str, str], cwd: Path | None = None) -> None:
         start = time.monotonic()
-        fn(*args)
+        run(cmd, env=env, cwd=cwd)
         self.timings.append((what, time.monotonic() - start))
 
     # -- Python ------------------------------------------------------------------------------
@@ -128,10 +128,10 @@ class Build:
                 src.mkdir(parents=True)
                 with tarfile.open(sdist) as tar:
                     tar.extractall(src, filter="data")
-                self.timed(f"wheel {triple} (from the sdist)", run, ["maturin", *args],
+                self.timed(f"wheel {triple} (from the sdist)", ["maturin", *args],
                            env, src / f"grantline-{self.version}")
             else:
-                self.timed(f"wheel {triple}", run,
+                self.timed(f"wheel {triple}",
                            ["maturin", *args, "-m", ROOT / "bindings-python" / "Cargo.toml"], env)
         self.made += sorted(self.out.glob(f"grantline-{self.version}-*.whl"))
 
@@ -147,7 +147,7 @@ class Build:
                 e[f"CARGO_TARGET_{triple.upper().replace('-', '_')}_RUSTFLAGS"] = "-C target-feature=-crt-static"
             # `.2.17`: cargo-zigbuild links against glibc 2.17's symbols, as manylinux2014 does.
             zig_target = f"{triple}.2.17" if libc_of(triple) == "gnu" else triple
-            self.timed(f"node addon {triple}", run,
+            self.timed(f"node addon {triple}",
                        ["cargo", "zigbuild", "--locked", "-p", "grantline-node", "--lib",
                         "--profile", self.profile, "--target", zig_target], e, ROOT)
             built[npm_key(triple)] = self.base / "dist-zig" / triple / self.profile / "libgrantline_node.so"
@@ -213,7 +213,7 @@ class Build:
     def server(self, env: dict[str, str]) -> None:
         env = {**env, "CARGO_TARGET_DIR": str(self.base / "dist-zig")}
         for triple in SERVER_TARGETS:
-            self.timed(f"server {triple}", run,
+            self.timed(f"server {triple}",
                        ["cargo", "zigbuild", "--locked", "-p", "grantline-server", "--bin", "grantline-server",
                         "--profile", self.profile, "--target", triple], env, ROOT)
             dest = self.out / f"grantline-server-{self.version}-{triple}"
@@ -225,7 +225,7 @@ class Build:
         # The two crates together (cargo >= 1.90): grantline-server's dependency on grantline
         # resolves to the grantline packaged beside it, and each is built from its tarball.
         target = self.base / "dist-package"
-        self.timed("cargo package", run,
+        self.timed("cargo package",
                    ["cargo", "package", "--locked", "--allow-dirty", "-p", "grantline", "-p", "grantline-server"],
                    {**env, "CARGO_TARGET_DIR": str(target)}, ROOT)
         for name in ("grantline", "grantline-server"):
