@@ -87,7 +87,7 @@ if [ "$QUICK" = 0 ]; then
       *) fail "unexpected wheel $name";;
     esac
     show="$("$ROOT/.venv-dist/bin/auditwheel" show "$whl")"
-    echo "$show" | tr '\n' ' ' | grep -q "consistent with the following platform tag: \"$policy\"" \
+    echo "$show" | tr '\n' ' ' | grep "consistent with the following platform tag: \"$policy\"" >/dev/null \
       || { echo "$show"; fail "$name: auditwheel does not call it $policy"; }
     echo "$name: auditwheel: $policy"
     rm -rf "$WORK/whl" && mkdir "$WORK/whl"
@@ -115,7 +115,7 @@ if [ "$QUICK" = 0 ]; then
     "$TOOLS_PY" "$ROOT/scripts/elf_check.py" "$DIST/grantline-server-$VERSION-$t-unknown-linux-musl" --arch "$t" --kind static
   done
   for crate in grantline grantline-server; do
-    tar tzf "$DIST/$crate-$VERSION.crate" | grep -q "^$crate-$VERSION/Cargo.toml$" || fail "$crate crate"
+    tar tzf "$DIST/$crate-$VERSION.crate" | grep -x "$crate-$VERSION/Cargo.toml" >/dev/null || fail "$crate crate"
   done
   SERVER="$DIST/grantline-server-$VERSION-x86_64-unknown-linux-musl"
 else
@@ -125,7 +125,7 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 say "server $(basename "$SERVER")"
-"$SERVER" --version | grep -qx "grantline-server $VERSION" || fail "$SERVER --version: $("$SERVER" --version)"
+"$SERVER" --version | grep -x "grantline-server $VERSION" >/dev/null || fail "$SERVER --version: $("$SERVER" --version)"
 if [ "$QUICK" = 0 ]; then
   say "the official client's suite against the static server"
   GRANTLINE_SERVER_BIN="$SERVER" bash "$ROOT/server/tests/official/run.sh" -q -p no:cacheprovider
@@ -142,7 +142,8 @@ nobuild "$WORK/venv/bin/python" -m pip install -q --disable-pip-version-check --
   --find-links "$DIST" grantline
 got="$(nobuild "$WORK/venv/bin/python" -c 'import grantline; print(grantline.__version__)')"
 [ "$got" = "$VERSION" ] || fail "grantline.__version__ is $got"
-nobuild "$WORK/venv/bin/python" -m pip list --format=freeze 2>/dev/null | grep -qx "grantline==$VERSION"
+nobuild "$WORK/venv/bin/python" -m pip show grantline | grep -x "Version: $VERSION" >/dev/null \
+  || fail "pip show grantline: not version $VERSION"
 nobuild "$WORK/venv/bin/python" "$ROOT/bindings-python/examples/quickstart.py"
 py39="$(ls "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"/versions/3.9.*/bin/python3.9 2>/dev/null | tail -n 1 || true)"
 if [ -n "$py39" ]; then
@@ -168,6 +169,7 @@ auth:
   htpasswd:
     file: $WORK/verdaccio/htpasswd
     max_users: 1
+max_body_size: 200mb
 uplinks: {}
 packages:
   '**':
@@ -218,6 +220,14 @@ say "npm: quickstart from ESM (import)"
 nobuild node quickstart.mjs
 say "npm: quickstart from CJS (require)"
 nobuild node quickstart.cjs
+
+say "npm: a platform package of another version → an error naming both versions"
+manifest=node_modules/@grantline/linux-x64-gnu/package.json
+cp "$manifest" "$WORK/manifest.json"
+sed -i "s/\"version\": \"$VERSION\"/\"version\": \"0.0.0-other\"/" "$manifest"
+if msg="$(nobuild node -e "require('grantline')" 2>&1)"; then fail "require('grantline') took a platform package of another version"; fi
+grep -qF "grantline $VERSION found @grantline/linux-x64-gnu 0.0.0-other" <<<"$msg" || { echo "$msg" >&2; fail "version mismatch error"; }
+cp "$WORK/manifest.json" "$manifest"
 
 say "npm: no platform package → an error naming the platform, the package and the fix"
 rm -rf node_modules/@grantline/linux-x64-gnu
