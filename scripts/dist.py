@@ -239,13 +239,27 @@ class Build:
         for path in sorted(p for p in self.out.iterdir() if p.name not in ("SHA256SUMS", "sizes.txt")):
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             sums.append(f"{digest}  {path.name}")
-            lines.append(f"{path.stat().st_size / 1e6:8.2f} MB  {path.name}")
+            inner = native_size(path)
+            lines.append(f"{path.stat().st_size / 1e6:8.2f} MB  {path.name}"
+                         + (f"  (native library {inner / 1e6:.2f} MB)" if inner else ""))
         (self.out / "SHA256SUMS").write_text("\n".join(sums) + "\n")
         (self.out / "sizes.txt").write_text("\n".join(lines) + "\n")
         log(f"{len(lines)} artifacts in {self.out} (version {self.version}):")
         print("\n".join(lines))
         for what, seconds in self.timings:
             log(f"{seconds / 60:5.1f} min  {what}")
+
+
+def native_size(path: Path) -> int | None:
+    """The size of the native library inside a wheel or an npm platform package."""
+    import zipfile
+    if path.suffix == ".whl":
+        with zipfile.ZipFile(path) as z:
+            return next((i.file_size for i in z.infolist() if i.filename.endswith(".so")), None)
+    if path.name.endswith(".tgz"):
+        with tarfile.open(path) as t:
+            return next((m.size for m in t.getmembers() if m.name.endswith(".node")), None)
+    return None
 
 
 def quick(out: Path, base: Path) -> None:
