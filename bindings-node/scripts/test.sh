@@ -10,7 +10,8 @@ export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false
 echo "== npm ci"
 npm ci
 
-# `make` sets GRANTLINE_PROFILE=dev: the addon then shares the server's and tests' build of the core.
+# `make` sets GRANTLINE_PROFILE=dev: the addon is built with the server's profile and target, so
+# cargo reuses the dependencies they share.
 # (No --profile flag for dev: napi would look for the artifact in target/<triple>/dev/, not debug/.)
 if [ "${GRANTLINE_PROFILE:-release}" = release ]; then
   echo "== build (napi build --release, tsc)"
