@@ -85,6 +85,7 @@ class Build:
         self.version = _version.workspace_version()
         self.made: list[Path] = []
         self.timings: list[tuple[str, float]] = []
+        self.targets = list(TARGETS)
 
     # -- tools -------------------------------------------------------------------------------
     def tools(self, cross: bool) -> dict[str, str]:
@@ -118,7 +119,7 @@ class Build:
         run(["maturin", "sdist", "-m", ROOT / "bindings-python" / "Cargo.toml", "-o", self.out], env=env)
         sdist = self.out / f"grantline-{self.version}.tar.gz"
         self.made.append(sdist)
-        for triple in TARGETS:
+        for triple in self.targets:
             args = ["build", "--profile", self.profile, "--zig", "--target", triple,
                     "--compatibility", WHEEL_POLICY[libc_of(triple)], "-o", self.out]
             if triple == HOST:
@@ -140,7 +141,7 @@ class Build:
         """Builds the addon for every target; returns {platform key: .node file}."""
         env = {**env, "CARGO_TARGET_DIR": str(self.base / "dist-zig")}
         built = {}
-        for triple in TARGETS:
+        for triple in self.targets:
             e = dict(env)
             if libc_of(triple) == "musl":
                 # A shared library on musl links libc dynamically (Rust's musl default is static).
@@ -153,7 +154,9 @@ class Build:
             built[npm_key(triple)] = self.base / "dist-zig" / triple / self.profile / "libgrantline_node.so"
         return built
 
-    def node_packages(self, addons: dict[str, Path], env: dict[str, str]) -> None:
+    def node_packages(self, addons: dict[str, Path], env: dict[str, str], listed: list[str]) -> None:
+        """Packs a platform package per addon and the main package, whose optionalDependencies
+        name the platform packages of `listed` (Rust triples)."""
         npm_env = {**env, "npm_config_loglevel": "error", "npm_config_fund": "false",
                    "npm_config_audit": "false", "npm_config_update_notifier": "false"}
         if not (NODE / "node_modules").is_dir():
@@ -170,7 +173,7 @@ class Build:
                 shutil.copy2(NODE / f, main / f)
             pkg = json.loads((NODE / "package.json").read_text())
             pkg["version"] = self.version
-            pkg["optionalDependencies"] = {f"@grantline/{k}": self.version for k in addons}
+            pkg["optionalDependencies"] = {f"@grantline/{npm_key(t)}": self.version for t in listed}
             for field in ("devDependencies", "scripts"):
                 pkg.pop(field, None)
             (main / "package.json").write_text(json.dumps(pkg, indent=2) + "\n")
@@ -212,7 +215,7 @@ class Build:
     # -- server ------------------------------------------------------------------------------
     def server(self, env: dict[str, str]) -> None:
         env = {**env, "CARGO_TARGET_DIR": str(self.base / "dist-zig")}
-        for triple in SERVER_TARGETS:
+        for triple in [t for t in SERVER_TARGETS if t.split("-")[0] in {x.split("-")[0] for x in self.targets}]:
             self.timed(f"server {triple}",
                        ["cargo", "zigbuild", "--locked", "-p", "grantline-server", "--bin", "grantline-server",
                         "--profile", self.profile, "--target", triple], env, ROOT)
@@ -278,7 +281,7 @@ def quick(out: Path, base: Path) -> None:
     addon = NODE / "native" / f"grantline.{key}.node"
     if not addon.exists():
         sys.exit(f"dist --quick: {addon} is missing; `make test-node` builds it")
-    b.node_packages({key: addon}, env)
+    b.node_packages({key: addon}, env, [HOST])
     b.summary()
 
 
@@ -288,6 +291,8 @@ def main() -> None:
     ap.add_argument("--only", default="python,node,server,crates")
     ap.add_argument("--profile", default="dist")
     ap.add_argument("--quick", type=Path, metavar="OUT")
+    ap.add_argument("--targets", help="a comma-separated subset of the targets (Rust triples); "
+                    "the main npm package still lists every platform package")
     args = ap.parse_args()
     base = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")).resolve()
     if _version.main(["--check"]) != 0:
@@ -297,14 +302,16 @@ def main() -> None:
         return
     parts = args.only.split(",")
     b = Build(args.out.resolve(), args.profile, base)
-    if parts == ["python", "node", "server", "crates"]:
+    if args.targets:
+        b.targets = [t for t in TARGETS if t in args.targets.split(",")]
+    if parts == ["python", "node", "server", "crates"] and not args.targets:
         shutil.rmtree(b.out, ignore_errors=True)
     b.out.mkdir(parents=True, exist_ok=True)
     env = b.tools(cross=bool({"python", "node", "server"} & set(parts)))
     if "python" in parts:
         b.python(env)
     if "node" in parts:
-        b.node_packages(b.node_addons(env), env)
+        b.node_packages(b.node_addons(env), env, TARGETS)
     if "server" in parts:
         b.server(env)
     if "crates" in parts:
