@@ -65,7 +65,7 @@ bench: setup
 	cargo run --release -p grantline-server --bin grantline-server-bench
 
 # Every release artifact (wheels, sdist, npm packages, static servers, crates) into dist/: about
-# 40 minutes on 2 cores from nothing. See README "Install".
+# an hour of CPU on 2 cores from nothing. See README "Install".
 dist: setup
 	python3 scripts/dist.py
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make dist`: every artifact a release ships, built on this Linux x86_64 machine into dist/.
 
-    python3 scripts/dist.py                 # everything (about 40 minutes on 2 cores, see README)
+    python3 scripts/dist.py                 # everything (about an hour on 2 cores, see README)
     python3 scripts/dist.py --only node     # a part: python, node, server, crates
     python3 scripts/dist.py --quick OUT     # `make test`'s slice: the host's wheel and npm packages,
                                             # dev profile, from the test build's cache (seconds)
