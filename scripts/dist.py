@@ -161,7 +161,12 @@ class Build:
                    "npm_config_audit": "false", "npm_config_update_notifier": "false"}
         if not (NODE / "node_modules").is_dir():
             run(["npm", "ci"], env=npm_env, cwd=NODE)
-        run(["npm", "run", "build:ts"], env=npm_env, cwd=NODE)
+        # scripts/finish-dist.cjs loads the compiled package to list its exports for the ESM entry
+        # point, and so the addon: the host's, just built (or a local build in native/).
+        host = addons.get(npm_key(HOST), NODE / "native" / f"grantline.{npm_key(HOST)}.node")
+        if not host.exists():
+            sys.exit(f"dist: building the npm package needs the host's addon ({host}); add {HOST} to --targets")
+        run(["npm", "run", "build:ts"], env={**npm_env, "GRANTLINE_NATIVE_LIBRARY_PATH": str(host)}, cwd=NODE)
         stage = Path(tempfile.mkdtemp(prefix="grantline-npm-"))
         try:
             for key, addon in addons.items():

@@ -13,6 +13,6 @@ if [ -n "${GRANTLINE_PROFILE:-}" ]; then export MATURIN_PEP517_ARGS="--profile $
 # makes this a few seconds after the first build.
 # maturin in the venv itself (no isolated build env to set up on every run).
 [ -x "$VENV/bin/maturin" ] || "$VENV/bin/python" -m pip install -q "maturin>=1.8,<2"
-"$VENV/bin/pip" install -q --force-reinstall --no-deps --no-build-isolation "$HERE"
+PATH="$VENV/bin:$PATH" "$VENV/bin/pip" install -q --force-reinstall --no-deps --no-build-isolation "$HERE"
 echo "== Python quickstart (grantline) =="
 "$VENV/bin/python" "$HERE/examples/quickstart.py"
