@@ -151,7 +151,11 @@ class Build:
             self.timed(f"node addon {triple}",
                        ["cargo", "zigbuild", "--locked", "-p", "grantline-node", "--lib",
                         "--profile", self.profile, "--target", zig_target], e, ROOT)
-            built[npm_key(triple)] = self.base / "dist-zig" / triple / self.profile / "libgrantline_node.so"
+            # Named as Node loads it (`require` takes a file as an addon by its .node suffix).
+            addon = self.base / "dist-zig" / "addons" / f"grantline.{npm_key(triple)}.node"
+            addon.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(self.base / "dist-zig" / triple / self.profile / "libgrantline_node.so", addon)
+            built[npm_key(triple)] = addon
         return built
 
     def node_packages(self, addons: dict[str, Path], env: dict[str, str], listed: list[str]) -> None:
