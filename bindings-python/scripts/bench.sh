@@ -6,7 +6,7 @@ HERE="$(cd "$(dirname "$0")/.." && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 VENV="${GRANTLINE_PY_VENV:-$HERE/.venv}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-bash "$ROOT/scripts/claim-target-dir.sh"
+unset MATURIN_PEP517_ARGS   # measured on the release build, whatever `make` passes
 [ -x "$VENV/bin/python" ] || "${PYTHON:-python3}" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q "maturin>=1.8,<2" "alter-sdk==0.29.0"
 "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$HERE"

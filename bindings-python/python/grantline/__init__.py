@@ -57,8 +57,7 @@ from ._native import (
     UserPrincipal,
     is_valid_key,
 )
-
-__version__: str = "0.1.0"
+from ._native import __version__ as __version__  # the workspace version (Cargo.toml)
 
 #: The official client's names for the same models.
 UnifiedGrantListResult = GrantListResult
