@@ -1,6 +1,5 @@
 //! Starting and stopping a server.
 
-use crate::admin::Admin;
 use crate::clock::{Clock, SystemClock};
 use crate::config::ServerConfig;
 use crate::crypto::{MasterKey, random_token};
@@ -42,7 +41,7 @@ pub struct RunningServer {
     base_url: String,
     addr: SocketAddr,
     admin_token: String,
-    admin: Admin,
+    svc: Arc<Service>,
     store: SqliteStore,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -73,14 +72,14 @@ impl RunningServer {
         &self.admin_token
     }
 
-    /// The admin service (provision directly, without HTTP).
-    pub fn admin(&self) -> &Admin {
-        &self.admin
+    /// The service, to provision directly, without HTTP (`create_app`, `mint_key`, ...).
+    pub fn admin(&self) -> &Service {
+        &self.svc
     }
 
     /// The store (benchmarks seed through it).
     pub fn store(&self) -> Arc<dyn Store> {
-        self.admin.service().store.clone()
+        self.svc.store.clone()
     }
 
     /// Stops accepting, lets in-flight requests finish (at most 5 s), closes the database.
@@ -163,14 +162,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         jwt: JwtVerifier::new(),
         faults,
     });
-    let admin = Admin::new(svc.clone());
     let admin_token = config
         .admin_token
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| random_token("gla_"));
     let state = AppState {
-        svc,
-        admin: admin.clone(),
+        svc: svc.clone(),
         admin_token: admin_token.clone().into(),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -208,7 +205,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         base_url: format!("http://{host}:{}", addr.port()),
         addr,
         admin_token,
-        admin,
+        svc,
         store,
         stop,
         task: Some(task),

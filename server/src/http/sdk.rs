@@ -3,14 +3,16 @@
 
 use super::AppState;
 use super::body::{parse_json, read_body};
-use crate::auth::{Caller, authenticate};
 use crate::fault::{FaultStage, with_request_path};
-use crate::service::{ApiError, CreateGrantBody, ListGrantsBody, RevokeGrantBody};
+use crate::service::{
+    ApiError, Caller, CreateGrantBody, ListGrantsBody, RequestHeaders, RevokeGrantBody,
+    SignedRequest,
+};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -73,6 +75,15 @@ async fn faults(State(st): State<AppState>, req: Request, next: Next) -> Respons
     with_request_path(path, next.run(req)).await
 }
 
+/// Authentication reads headers through this (the service layer knows no HTTP types).
+struct Headers<'a>(&'a HeaderMap);
+
+impl RequestHeaders for Headers<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
 fn with_actor(mut resp: Response, actor: Option<&str>) -> Response {
     if let Some(v) = actor.and_then(|a| HeaderValue::from_str(a).ok()) {
         resp.headers_mut().insert("x-alter-actor-id", v);
@@ -96,15 +107,13 @@ where
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or_else(|| parts.uri.path());
-    let auth = match authenticate(
-        &st.svc,
-        &parts.method,
+    let request = SignedRequest {
+        method: parts.method.as_str(),
         path_and_query,
-        &parts.headers,
-        &bytes,
-    )
-    .await
-    {
+        headers: &Headers(&parts.headers),
+        body: &bytes,
+    };
+    let auth = match st.svc.authenticate(&request).await {
         Ok(a) => a,
         Err(fail) => return with_actor(fail.error.into_response(), fail.actor_id.as_deref()),
     };

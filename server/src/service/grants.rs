@@ -2,7 +2,7 @@
 
 use super::principal::{PrincipalIn, ResolvedPrincipal};
 use super::{ApiError, Policy, Service, canonical_uuid, check_len, views};
-use crate::auth::{Caller, CallerKind};
+use super::{Caller, CallerKind};
 use crate::clock::wire_time;
 use crate::store::{AuditRec, GrantRec, ListQuery, StatusFilter, StoreError, Visibility};
 use serde::Deserialize;

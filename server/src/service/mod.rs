@@ -1,6 +1,11 @@
-//! The rules (docs/domain.md): grants, principals, policy, visibility. Transport-free: the HTTP
-//! layer parses and authenticates, this layer decides, the store persists.
+//! The rules (docs/domain.md): authentication, grants, principals, policy, visibility, and
+//! provisioning. Transport-free (no HTTP types): the HTTP layer reads requests and writes
+//! responses, this layer decides, the store persists. Layers: http → service → store
+//! (docs/architecture.md).
 
+mod admin;
+pub mod admin_types;
+mod auth;
 mod error;
 mod grants;
 mod identity;
@@ -8,6 +13,9 @@ mod policy;
 mod principal;
 mod views;
 
+pub use auth::{
+    AuthFailure, Authenticated, Caller, CallerKind, RequestHeaders, SignedRequest, TIMESTAMP_WINDOW,
+};
 pub use error::ApiError;
 pub use grants::{
     CreateGrantBody, ListGrantsBody, RevokeGrantBody, map_insert_error, sibling_key_for,

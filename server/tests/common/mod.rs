@@ -226,7 +226,7 @@ impl Env {
     pub fn agent(&self) -> Client {
         Client::new(&self.t.base_url, &self.t.agent_key)
     }
-    pub fn admin(&self) -> &grantline_server::Admin {
+    pub fn admin(&self) -> &grantline_server::service::Service {
         self.server.admin()
     }
     pub async fn total(&self) -> i64 {

@@ -1,10 +1,12 @@
 //! Request authentication (docs/wire.md §2) and caller resolution (§3.4): the API key by hash, the
 //! content hash, the timestamp window, the legacy or v2 signature in constant time, the nonce,
 //! then who is calling (app, service caller, or agent).
+//!
+//! Transport-free: the HTTP layer hands over a [`SignedRequest`] (method, path, a header lookup,
+//! body).
 
+use super::{ApiError, Service};
 use crate::nonce::NonceCheck;
-use crate::service::{ApiError, Service};
-use axum::http::{HeaderMap, Method};
 use grantline::signing::{self, Identity, SignInput, SigningKey};
 
 /// Accepted clock skew of `X-Alter-Timestamp`, seconds.
@@ -54,22 +56,61 @@ pub struct Authenticated {
     pub actor_id: Option<String>,
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
+/// Looks up request headers by lowercase name (a header that is not valid text is absent).
+pub trait RequestHeaders: Sync {
+    /// The value of header `name`.
+    fn header(&self, name: &str) -> Option<&str>;
+}
+
+/// What authentication reads of one request.
+pub struct SignedRequest<'a> {
+    /// `GET`, `POST`, ...
+    pub method: &'a str,
+    /// The path and query exactly as sent (signed as is).
+    pub path_and_query: &'a str,
+    /// The request's headers.
+    pub headers: &'a dyn RequestHeaders,
+    /// The whole body.
+    pub body: &'a [u8],
+}
+
+impl std::fmt::Debug for SignedRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedRequest")
+            .field("method", &self.method)
+            .field("path_and_query", &self.path_and_query)
+            .finish_non_exhaustive()
+    }
+}
+
+fn header<'a>(headers: &'a dyn RequestHeaders, name: &str) -> Option<&'a str> {
+    headers.header(name)
 }
 
 fn unauthorized(code: &'static str, msg: &str) -> ApiError {
     ApiError::new(401, code, msg)
 }
 
-/// Authenticates one `/sdk` request.
-pub async fn authenticate(
+impl Service {
+    /// Authenticates one `/sdk` request.
+    pub async fn authenticate(
+        &self,
+        req: &SignedRequest<'_>,
+    ) -> Result<Authenticated, AuthFailure> {
+        authenticate(self, req).await
+    }
+}
+
+async fn authenticate(
     svc: &Service,
-    method: &Method,
-    path_and_query: &str,
-    headers: &HeaderMap,
-    body: &[u8],
+    req: &SignedRequest<'_>,
 ) -> Result<Authenticated, AuthFailure> {
+    let SignedRequest {
+        method,
+        path_and_query,
+        headers,
+        body,
+    } = *req;
     let fail = |error: ApiError, actor: Option<&str>| AuthFailure {
         error,
         actor_id: actor.map(str::to_string),
@@ -162,7 +203,7 @@ pub async fn authenticate(
         actor_context: header(headers, "x-alter-context"),
     };
     let input = SignInput {
-        method: method.as_str(),
+        method,
         path_and_query,
         timestamp,
         nonce,
