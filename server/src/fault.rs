@@ -153,14 +153,23 @@ impl Faults {
     /// Sleeps for a delay-only fault of `stage` matching the current request's path (see
     /// [`with_request_path`]); nothing outside a request.
     pub async fn pause(&self, stage: FaultStage) {
-        let delay = REQUEST_PATH
+        if let Some(d) = self.delay(stage) {
+            tokio::time::sleep(d).await;
+        }
+    }
+
+    /// Takes a delay-only fault of `stage` matching the current request's path, for work that
+    /// runs elsewhere (a write queued for a shared transaction) to sleep there.
+    pub fn delay(&self, stage: FaultStage) -> Option<Duration> {
+        if self.is_empty() {
+            return None;
+        }
+        REQUEST_PATH
             .try_with(|path| self.take(stage, path))
             .ok()
             .flatten()
-            .and_then(|f| f.delay_ms);
-        if let Some(ms) = delay {
-            tokio::time::sleep(Duration::from_millis(ms.min(600_000))).await;
-        }
+            .and_then(|f| f.delay_ms)
+            .map(|ms| Duration::from_millis(ms.min(600_000)))
     }
 
     /// Drops every pending fault.

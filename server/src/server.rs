@@ -6,10 +6,9 @@ use crate::crypto::{MasterKey, random_token};
 use crate::fault::Faults;
 use crate::http::{AppState, router};
 use crate::jwt::JwtVerifier;
-use crate::nonce::NonceCache;
 use crate::service::Service;
-use crate::store::sqlite::SqliteStore;
-use crate::store::{Store, StoreError};
+use crate::store::cache::CachedStore;
+use crate::store::{Store, StoreError, open_store};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +41,7 @@ pub struct RunningServer {
     addr: SocketAddr,
     admin_token: String,
     svc: Arc<Service>,
-    store: SqliteStore,
+    store: Arc<dyn Store>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -128,37 +127,63 @@ impl Drop for RunningServer {
     }
 }
 
+/// How often expired grants are counted ([`crate::store::counts`]).
+const EXPIRY_SWEEP: Duration = Duration::from_secs(1);
+/// How often expired nonces are deleted.
+const NONCE_SWEEP: Duration = Duration::from_secs(30);
+
+/// The background work of an instance until it stops: the expiry sweep and the nonce sweep.
+/// Every instance on a database runs them; they are idempotent.
+async fn maintain(svc: Arc<Service>, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(EXPIRY_SWEEP);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_nonce_sweep = std::time::Instant::now();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopped.changed() => return,
+        }
+        if *stopped.borrow() {
+            return;
+        }
+        if let Err(e) = svc.store.sweep_expired(svc.now_micros()).await {
+            tracing::warn!(error = %e, "expiry sweep failed");
+        }
+        if last_nonce_sweep.elapsed() >= NONCE_SWEEP {
+            last_nonce_sweep = std::time::Instant::now();
+            let now = svc.clock.now().unix_timestamp();
+            if let Err(e) = svc.store.sweep_nonces(now).await {
+                tracing::warn!(error = %e, "nonce sweep failed");
+            }
+        }
+    }
+}
+
 /// Opens the database, checks the master key, binds and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let faults = Arc::new(Faults::default());
-    let store = SqliteStore::open(&config.database_url)
-        .await?
-        .with_faults(faults.clone());
+    let store = open_store(&config.database_url, Some(faults.clone())).await?;
     let master = match config.master_key {
         Some(k) => MasterKey::new(k),
         None => MasterKey::generate().1,
     };
-    match store.meta_get(MASTER_KEY_CHECK).await? {
-        Some(sealed) => {
-            if master
-                .decrypt(&sealed, MASTER_KEY_CHECK.as_bytes())
-                .is_err()
-            {
-                store.close().await;
-                return Err(ServerError::WrongMasterKey);
-            }
-        }
-        None => {
-            let sealed = master.encrypt(b"grantline", MASTER_KEY_CHECK.as_bytes());
-            store.meta_set(MASTER_KEY_CHECK, &sealed).await?;
-        }
+    // The first instance on a database seals a check value with its key; every later one (and
+    // every restart) must open it.
+    let sealed = master.encrypt(b"grantline", MASTER_KEY_CHECK.as_bytes());
+    let sealed = store.meta_init(MASTER_KEY_CHECK, &sealed).await?;
+    if master
+        .decrypt(&sealed, MASTER_KEY_CHECK.as_bytes())
+        .is_err()
+    {
+        store.close().await;
+        return Err(ServerError::WrongMasterKey);
     }
+    let store: Arc<dyn Store> = Arc::new(CachedStore::new(store).await?);
     let clock: Arc<dyn Clock> = config.clock.unwrap_or_else(|| Arc::new(SystemClock));
     let svc = Arc::new(Service {
-        store: Arc::new(store.clone()),
+        store: store.clone(),
         master,
         clock,
-        nonces: NonceCache::default(),
         jwt: JwtVerifier::new(),
         faults,
     });
@@ -181,6 +206,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         source,
     })?;
     let (stop, mut stopped) = watch::channel(false);
+    tokio::spawn(maintain(svc.clone(), stop.subscribe()));
     let app = router(state);
     let task = tokio::spawn(async move {
         let shutdown = async move {

@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
+use grantline_server::ManualClock;
 use grantline_server::admin::{CreateAgent, CreateApp, MintKey};
-use grantline_server::{ManualClock, ServerConfig};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -313,7 +313,7 @@ async fn agent_status_and_caller_rules() {
 /// A fresh tenant with the vectors' key, caller agent and managed secret, clock pinned.
 async fn vector_env(key: &str) -> Env {
     let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
-    let env = Env::with(ServerConfig::ephemeral().with_clock(clock)).await;
+    let env = Env::with(config().with_clock(clock)).await;
     let admin = env.admin();
     admin
         .mint_key(

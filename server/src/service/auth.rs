@@ -6,7 +6,6 @@
 //! body).
 
 use super::{ApiError, Service};
-use crate::nonce::NonceCheck;
 use grantline::signing::{self, Identity, SignInput, SigningKey};
 
 /// Accepted clock skew of `X-Alter-Timestamp`, seconds.
@@ -229,19 +228,22 @@ async fn authenticate(
         ));
     }
 
-    match svc.nonces.check(&key.id, nonce, ts + TIMESTAMP_WINDOW, now) {
-        NonceCheck::Fresh => {}
-        NonceCheck::Replayed => {
+    // Remembered in the database until the timestamp leaves the window: every instance on it
+    // refuses the nonce from now on.
+    let digest = crate::nonce::digest(&key.id, nonce);
+    match svc
+        .store
+        .remember_nonce(digest, ts + TIMESTAMP_WINDOW, now)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
             return Err(fail(
                 unauthorized("replayed_nonce", "this nonce was already used"),
                 actor,
             ));
         }
-        NonceCheck::Full => {
-            let mut e = ApiError::new(503, "overloaded", "too many requests in flight");
-            e.retry_after = Some("1".into());
-            return Err(fail(e, actor));
-        }
+        Err(e) => return Err(fail(ApiError::from(e), actor)),
     }
 
     let caller = resolve_caller(svc, &key, caller_h, caller_type_h)

@@ -27,16 +27,14 @@ use crate::clock::Clock;
 use crate::crypto::MasterKey;
 use crate::fault::Faults;
 use crate::jwt::JwtVerifier;
-use crate::nonce::NonceCache;
 use crate::store::Store;
 use std::sync::Arc;
 
-/// Everything a request needs: the store, the master key, the clock and the caches.
+/// Everything a request needs: the store, the master key, the clock, the JWKS cache, the faults.
 pub struct Service {
     pub store: Arc<dyn Store>,
     pub master: MasterKey,
     pub clock: Arc<dyn Clock>,
-    pub nonces: NonceCache,
     pub jwt: JwtVerifier,
     pub faults: Arc<Faults>,
 }

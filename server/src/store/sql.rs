@@ -1,0 +1,272 @@
+//! The few things the two engines do differently, behind one small interface: run a statement
+//! with arguments, fetch rows, open a transaction. Every statement of the store is written once,
+//! with `?` placeholders, in [`super::sql_store`]; the PostgreSQL adapter numbers them (`$1`,
+//! `$2`, ...) before sending.
+
+use super::{StoreError, StoreResult};
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, Row as _};
+
+/// One statement argument (the types the schema uses).
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Bytes(Option<Vec<u8>>),
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(Some(v.clone()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::Text(v.map(str::to_string))
+    }
+}
+impl From<&Option<String>> for Arg {
+    fn from(v: &Option<String>) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<&[u8]> for Arg {
+    fn from(v: &[u8]) -> Self {
+        Arg::Bytes(Some(v.to_vec()))
+    }
+}
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Arg::Bytes(Some(v))
+    }
+}
+impl From<&Option<Vec<u8>>> for Arg {
+    fn from(v: &Option<Vec<u8>>) -> Self {
+        Arg::Bytes(v.clone())
+    }
+}
+
+/// A statement being built: SQL text with `?` placeholders and its arguments.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Stmt {
+    pub sql: String,
+    pub args: Vec<Arg>,
+}
+
+impl Stmt {
+    pub fn new(sql: &str) -> Stmt {
+        Stmt {
+            sql: sql.to_string(),
+            args: Vec::new(),
+        }
+    }
+    /// Appends SQL text.
+    pub fn sql(&mut self, s: &str) -> &mut Self {
+        self.sql.push_str(s);
+        self
+    }
+    /// Appends a placeholder bound to `v`.
+    pub fn arg(&mut self, v: impl Into<Arg>) -> &mut Self {
+        self.sql.push('?');
+        self.args.push(v.into());
+        self
+    }
+    /// Appends `(?, ?, ...)` bound to `vs`.
+    pub fn tuple(&mut self, vs: impl IntoIterator<Item = Arg>) -> &mut Self {
+        self.sql.push('(');
+        for (i, v) in vs.into_iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.sql.push('?');
+            self.args.push(v);
+        }
+        self.sql.push(')');
+        self
+    }
+}
+
+/// `Stmt` from SQL and arguments: `stmt!("... ? ...", a, b)`.
+macro_rules! stmt {
+    ($sql:expr $(, $arg:expr)* $(,)?) => {
+        $crate::store::sql::Stmt {
+            sql: ($sql).to_string(),
+            args: vec![$($crate::store::sql::Arg::from($arg)),*],
+        }
+    };
+}
+pub(crate) use stmt;
+
+/// A fetched row of either engine.
+pub(crate) enum Row {
+    Sqlite(SqliteRow),
+    Pg(PgRow),
+}
+
+impl Row {
+    /// Column `i` as an integer (NULL → `None`).
+    pub fn int(&self, i: usize) -> StoreResult<Option<i64>> {
+        match self {
+            Row::Sqlite(r) => r.try_get(i),
+            Row::Pg(r) => r.try_get(i),
+        }
+        .map_err(StoreError::db)
+    }
+    /// Column `i` as text (NULL → `None`).
+    pub fn text(&self, i: usize) -> StoreResult<Option<String>> {
+        match self {
+            Row::Sqlite(r) => r.try_get(i),
+            Row::Pg(r) => r.try_get(i),
+        }
+        .map_err(StoreError::db)
+    }
+    /// Column `i` as bytes (NULL → `None`).
+    pub fn bytes(&self, i: usize) -> StoreResult<Option<Vec<u8>>> {
+        match self {
+            Row::Sqlite(r) => r.try_get(i),
+            Row::Pg(r) => r.try_get(i),
+        }
+        .map_err(StoreError::db)
+    }
+    /// The row as a record.
+    pub fn decode<T>(&self) -> StoreResult<T>
+    where
+        T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow>,
+    {
+        match self {
+            Row::Sqlite(r) => T::from_row(r),
+            Row::Pg(r) => T::from_row(r),
+        }
+        .map_err(StoreError::db)
+    }
+}
+
+/// Decodes every row.
+pub(crate) fn decode_all<T>(rows: Vec<Row>) -> StoreResult<Vec<T>>
+where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow>,
+{
+    rows.iter().map(Row::decode).collect()
+}
+
+/// Where statements run: a pool, a connection or an open transaction.
+#[async_trait]
+pub(crate) trait Conn: Send {
+    /// Runs a statement; returns the number of rows it changed.
+    async fn execute(&mut self, stmt: Stmt) -> StoreResult<u64>;
+    /// Runs a query; returns every row.
+    async fn fetch(&mut self, stmt: Stmt) -> StoreResult<Vec<Row>>;
+}
+
+/// An open transaction.
+#[async_trait]
+pub(crate) trait Tx: Conn {
+    /// Commits it (dropping it instead rolls back).
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
+/// How a write failed, when the engine says the transaction may simply be run again.
+pub(crate) fn is_retryable(e: &sqlx::Error) -> bool {
+    match e {
+        // PostgreSQL: serialization_failure, deadlock_detected.
+        sqlx::Error::Database(d) => matches!(d.code().as_deref(), Some("40001" | "40P01")),
+        _ => false,
+    }
+}
+
+/// A storage error from a driver error: unique violations become `Conflict(what)`.
+pub(crate) fn map_err(e: sqlx::Error, conflict: &'static str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(conflict),
+        _ if is_retryable(&e) => StoreError::Retry(e.to_string()),
+        _ => StoreError::Db(e.to_string()),
+    }
+}
+
+/// The connections of one database, as the shared store uses them.
+#[async_trait]
+pub(crate) trait Engine: Send + Sync + 'static {
+    /// Which engine this is.
+    fn kind(&self) -> super::Engine;
+    /// Whether only this process can reach the database.
+    fn is_private(&self) -> bool;
+    /// A write transaction (SQLite: `BEGIN IMMEDIATE`, so it never has to upgrade a read lock).
+    async fn begin_write(&self) -> StoreResult<Box<dyn Tx>>;
+    /// A read transaction: one snapshot for every statement in it.
+    async fn begin_read(&self) -> StoreResult<Box<dyn Tx>>;
+    /// A statement outside any explicit transaction, on a connection that may write.
+    async fn execute(&self, stmt: Stmt) -> StoreResult<u64>;
+    /// A query outside any explicit transaction, on a reading connection.
+    async fn fetch(&self, stmt: Stmt) -> StoreResult<Vec<Row>>;
+    /// A query that writes (`INSERT ... RETURNING`) outside any explicit transaction.
+    async fn fetch_writing(&self, stmt: Stmt) -> StoreResult<Vec<Row>>;
+    /// Closes every connection.
+    async fn close(&self);
+}
+
+/// Rewrites `?` placeholders as `$1`, `$2`, ... (outside quoted text), for PostgreSQL.
+pub(crate) fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    let mut quote: Option<char> = None;
+    for c in sql.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (Some(_), c) => out.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                out.push(c);
+            }
+            (None, '?') => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            (None, c) => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes() {
+        assert_eq!(
+            numbered("SELECT '?', ? FROM t WHERE a = ? AND \"b?\" = ?"),
+            "SELECT '?', $1 FROM t WHERE a = $2 AND \"b?\" = $3"
+        );
+    }
+}
