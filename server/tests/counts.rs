@@ -23,6 +23,9 @@ impl Lcg {
     }
 }
 
+/// Which listed grants a filter should match.
+type Matcher = Box<dyn Fn(&Value) -> bool>;
+
 fn status_at(g: &Value) -> &str {
     g["status"].as_str().unwrap()
 }
@@ -34,7 +37,7 @@ async fn check_totals(env: &Env, c: &Client, user_token: &str, providers: &[Stri
     let items = all.body["grants"].as_array().unwrap().clone();
     assert_eq!(all.body["total"].as_u64().unwrap() as usize, items.len());
     let statuses = [None, Some("active"), Some("expired"), Some("revoked")];
-    let mut cases: Vec<(Value, Box<dyn Fn(&Value) -> bool>)> = Vec::new();
+    let mut cases: Vec<(Value, Matcher)> = Vec::new();
     for st in statuses {
         let st_ok = move |g: &Value| st.is_none_or(|s| status_at(g) == s);
         let mut base = json!({"limit": 3});
