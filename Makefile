@@ -8,7 +8,7 @@ export CARGO_TERM_COLOR ?= never
 SERVER_BIN := $(CARGO_TARGET_DIR)/debug/grantline-server
 export GRANTLINE_SERVER_BIN := $(SERVER_BIN)
 
-.PHONY: test demo setup lint test-rust test-official test-python test-node server bench
+.PHONY: test demo setup lint test-rust test-official test-postgres test-python test-node server bench
 
 setup:
 	@bash scripts/setup.sh
@@ -26,17 +26,25 @@ test-rust: server
 test-official: server
 	bash server/tests/official/run.sh
 
+# The server's integration suite and the official-client suite again, against a throw-away
+# PostgreSQL cluster (installed from Debian's packages when missing; see the script).
+test-postgres: server
+	GRANTLINE_TEST_STORE=postgres bash server/scripts/with-postgres.sh \
+		bash -c 'cargo test -p grantline-server && bash server/tests/official/run.sh'
+
 test-python: server
 	bash bindings-python/scripts/test.sh
 
 test-node: server
 	bash bindings-node/scripts/test.sh
 
-test: lint test-rust test-official test-python test-node
+test: lint test-rust test-official test-postgres test-python test-node
 	@echo "make test: every suite passed"
 
 demo: server
 	bash scripts/demo.sh
 
+# Release build; SQLite and PostgreSQL, 1 and 2 instances, lists up to 1M grants (~25 min).
 bench: setup
-	cargo run --release -p grantline-server --bin grantline-server-bench
+	cargo build --release -p grantline-server --bins
+	bash server/scripts/with-postgres.sh $(CARGO_TARGET_DIR)/release/grantline-server-bench
