@@ -129,15 +129,15 @@ impl Drop for RunningServer {
 
 /// How often expired grants are counted ([`crate::store::counts`]).
 const EXPIRY_SWEEP: Duration = Duration::from_secs(1);
-/// How often expired nonces are deleted.
-const NONCE_SWEEP: Duration = Duration::from_secs(30);
+/// Nonces are kept this long past their expiry, so an instance whose clock is behind the
+/// sweeping one's by up to this much still finds them (clock skew between instances).
+pub const NONCE_SKEW_MARGIN: i64 = 120;
 
-/// The background work of an instance until it stops: the expiry sweep and the nonce sweep.
-/// Every instance on a database runs them; they are idempotent.
+/// The background work of an instance until it stops, every second: the expiry sweep and the
+/// nonce sweep. Every instance on a database runs them; they are idempotent.
 async fn maintain(svc: Arc<Service>, mut stopped: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(EXPIRY_SWEEP);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_nonce_sweep = std::time::Instant::now();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -149,12 +149,9 @@ async fn maintain(svc: Arc<Service>, mut stopped: watch::Receiver<bool>) {
         if let Err(e) = svc.store.sweep_expired(svc.now_micros()).await {
             tracing::warn!(error = %e, "expiry sweep failed");
         }
-        if last_nonce_sweep.elapsed() >= NONCE_SWEEP {
-            last_nonce_sweep = std::time::Instant::now();
-            let now = svc.clock.now().unix_timestamp();
-            if let Err(e) = svc.store.sweep_nonces(now).await {
-                tracing::warn!(error = %e, "nonce sweep failed");
-            }
+        let before = svc.clock.now().unix_timestamp() - NONCE_SKEW_MARGIN;
+        if let Err(e) = svc.store.sweep_nonces(before).await {
+            tracing::warn!(error = %e, "nonce sweep failed");
         }
     }
 }

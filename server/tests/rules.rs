@@ -62,7 +62,8 @@ async fn create_answers_the_official_shape() {
     assert_eq!(b["principal_type"], "system");
     assert_eq!(b["credential_id"], env.t.credential_id.as_str());
     let id = b["grant_id"].as_str().unwrap();
-    assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 4);
+    // A canonical UUID; time-ordered (version 7: see service::new_id).
+    assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 7);
     assert_eq!(id, id.to_lowercase());
     let created = b["created_at"].as_str().unwrap();
     assert!(created.ends_with('Z') && created.len() == 27, "{created}");

@@ -2,15 +2,16 @@
 -- counter for their caches) and grant counts per scope, so a listing's `total` is exact without
 -- counting rows. Same version, same meaning in ../sqlite/.
 
--- Nonces seen within the signature window (docs/wire.md §2), shared by every instance: a nonce
--- is refused while a row holds it unexpired; expired rows are swept.
+-- Nonces seen within the signature window (docs/wire.md §2), shared by every instance: a
+-- request is refused while a row holds its (key, timestamp, nonce). Keyed by expiry first, so
+-- new rows go to the end of the index and the sweep deletes a prefix.
 CREATE TABLE nonces (
-    -- SHA-256 of (API key id, 0, nonce), first 16 bytes
-    digest     BYTEA PRIMARY KEY,
     -- Unix seconds: the request's timestamp plus the window
-    expires_at BIGINT NOT NULL
+    expires_at BIGINT NOT NULL,
+    -- SHA-256 of (API key id, 0, timestamp, nonce), first 16 bytes
+    digest     BYTEA NOT NULL,
+    PRIMARY KEY (expires_at, digest)
 );
-CREATE INDEX nonces_expiry ON nonces(expires_at);
 
 -- Moves with every change an instance may cache (key and agent status, TTL ceilings,
 -- credentials, identity providers); instances poll it and drop their caches when it moves.
@@ -59,5 +60,8 @@ CREATE INDEX grants_expiry ON grants(app_id, grant_expires_at, provider_slug, la
     account_identifier, principal_type, principal_ref)
     WHERE revoked_at IS NULL AND grant_expires_at IS NOT NULL;
 
--- Revoked grants in listing order: a page of `status=revoked` reads only revoked grants.
-CREATE INDEX grants_app_revoked ON grants(app_id, created_at, id) WHERE revoked_at IS NOT NULL;
+-- Account filter: only grants with an account (OAuth grants) are in its index.
+DROP INDEX grants_app_account;
+CREATE INDEX grants_app_account ON grants(app_id, account_identifier, created_at, id, revoked_at, grant_expires_at)
+    WHERE account_identifier IS NOT NULL;
+

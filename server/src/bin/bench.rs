@@ -15,9 +15,14 @@
 //! process is the load generator, on the same machine. PostgreSQL comes from
 //! `GRANTLINE_TEST_POSTGRES` (an admin URL; each run creates its own database).
 
+/// mimalloc: measured faster than the system allocator for the server's many small
+/// allocations (server/README.md, "Benchmark").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use grantline::signing::{self, Identity, SignInput, SigningKey};
 use grantline_server::clock::to_micros;
-use grantline_server::store::{GrantRec, Store, open_store};
+use grantline_server::store::{GrantRec, open_store};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -164,9 +169,8 @@ impl AdminHttp {
     }
 }
 
-/// A signing client for one API key.
+/// Signs requests for one API key.
 struct Signer {
-    http: reqwest::Client,
     key: String,
     signing: SigningKey,
 }
@@ -174,16 +178,13 @@ struct Signer {
 impl Signer {
     fn new(key: &str) -> Signer {
         Signer {
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(256)
-                .build()
-                .unwrap(),
             key: key.to_string(),
             signing: SigningKey::derive(key),
         }
     }
 
-    async fn post(&self, base: &str, path: &str, body: &Value) -> (u16, Value) {
+    /// A whole signed `POST` (HTTP/1.1, keep-alive) of `body` to `path`.
+    fn request(&self, host: &str, path: &str, body: &Value) -> Vec<u8> {
         let bytes = serde_json::to_vec(body).unwrap();
         let ts = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
         let nonce = signing::new_nonce();
@@ -199,22 +200,69 @@ impl Signer {
             identity: Identity::default(),
         };
         let sig = self.signing.sign(&signing::string_to_sign(&input));
-        let resp = self
-            .http
-            .post(format!("{base}{path}"))
-            .header("x-api-key", &self.key)
-            .header("x-alter-timestamp", ts)
-            .header("x-alter-nonce", nonce)
-            .header("x-alter-content-sha256", hash)
-            .header("x-alter-signature", sig)
-            .header("content-type", "application/json")
-            .body(bytes)
-            .send()
+        let mut out = format!(
+            "POST {path} HTTP/1.1\r\nhost: {host}\r\nx-api-key: {}\r\nx-alter-timestamp: {ts}\r\n\
+             x-alter-nonce: {nonce}\r\nx-alter-content-sha256: {hash}\r\nx-alter-signature: {sig}\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            self.key,
+            bytes.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(&bytes);
+        out
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection: the load generator's client. Written for this
+/// benchmark (like wrk): a request is one write, a response is read by its content-length, so
+/// the generator spends little of the CPU it shares with the server.
+struct Http1 {
+    host: String,
+    stream: tokio::io::BufReader<tokio::net::TcpStream>,
+}
+
+impl Http1 {
+    async fn connect(base: &str) -> Http1 {
+        let host = base.trim_start_matches("http://").to_string();
+        let tcp = tokio::net::TcpStream::connect(&host)
             .await
-            .expect("request");
-        let status = resp.status().as_u16();
-        let body = resp.json().await.unwrap_or(Value::Null);
-        (status, body)
+            .expect("connect");
+        tcp.set_nodelay(true).unwrap();
+        Http1 {
+            host,
+            stream: tokio::io::BufReader::new(tcp),
+        }
+    }
+
+    /// Sends a signed `POST`; returns the status and the JSON body.
+    async fn post(&mut self, signer: &Signer, path: &str, body: &Value) -> (u16, Value) {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+        let req = signer.request(&self.host, path, body);
+        self.stream.get_mut().write_all(&req).await.expect("write");
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await.expect("status line");
+        let status: u16 = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {line:?}"));
+        let mut len = 0usize;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).await.expect("header");
+            let h = line.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((n, v)) = h.split_once(':')
+                && n.eq_ignore_ascii_case("content-length")
+            {
+                len = v.trim().parse().expect("content-length");
+            }
+        }
+        let mut buf = vec![0u8; len];
+        self.stream.read_exact(&mut buf).await.expect("body");
+        (status, serde_json::from_slice(&buf).unwrap_or(Value::Null))
     }
 }
 
@@ -303,6 +351,7 @@ async fn create_load(
         let tag = tag.to_string();
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
+            let mut conn = Http1::connect(&base).await;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= count {
@@ -310,7 +359,7 @@ async fn create_load(
                 }
                 let body = json!({"principal": {"type": "system", "label": format!("{tag}-{i}")}});
                 let t = Instant::now();
-                let (st, b) = signer.post(&base, &path, &body).await;
+                let (st, b) = conn.post(&signer, &path, &body).await;
                 lat.push(t.elapsed());
                 assert_eq!(st, 201, "{b}");
             }
@@ -363,12 +412,12 @@ async fn run_creates(
     let me = cpu_of(std::process::id()).saturating_sub(me0);
     let machine = Duration::from_millis((m1.0 - m0.0) * 10);
     // Every acknowledged create is there.
-    let (st, page) = signer
-        .post(&bases[0], "/sdk/grants/list", &json!({"limit": 1}))
+    let (st, page) = Http1::connect(&bases[0])
+        .await
+        .post(&signer, "/sdk/grants/list", &json!({"limit": 1}))
         .await;
     assert_eq!(st, 200);
     assert_eq!(page["total"].as_u64().unwrap() as usize, count + 2000);
-    let _ = (&t.app_id, &t.ms_slug, &t.credential_id);
     CreateRun {
         per_second,
         p50_ms: pct(&lat, 0.5),
@@ -489,9 +538,281 @@ async fn run(args: Args) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-async fn run_lists(_store: &str, _db: &str, _sizes: &[usize]) {
-    let _: Option<Arc<dyn Store>> = None;
-    let _ = open_store;
-    let _ = to_micros;
-    let _: Option<GrantRec> = None;
+/// The list part: one instance, one app seeded through the store (see [`seed`]), then the
+/// first page (limit 100) unfiltered and with each documented filter, at each size.
+async fn run_lists(store_name: &str, db: &str, sizes: &[usize]) {
+    let server = Instance::start(db);
+    let admin = AdminHttp {
+        http: reqwest::Client::new(),
+        base: server.base_url.clone(),
+    };
+    let t = provision(&admin, "ms-0").await;
+    let app = &t.app_id;
+    let mut slugs = vec![(t.ms_id.clone(), t.ms_slug.clone(), t.credential_id.clone())];
+    for n in 1..10 {
+        let slug = format!("ms-{n}");
+        let ms = admin
+            .post(
+                &format!("/admin/apps/{app}/managed-secrets"),
+                json!({"slug": slug, "name": slug}),
+            )
+            .await["managed_secret_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let cred = admin
+            .post(
+                &format!("/admin/apps/{app}/managed-secrets/{ms}/credentials"),
+                json!({"label": "default", "kind": "developer", "value": "bench-secret-value"}),
+            )
+            .await["credential_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        slugs.push((ms, slug, cred));
+    }
+    let idp = admin
+        .post(
+            &format!("/admin/apps/{app}/idps"),
+            json!({"issuer": "https://idp.bench", "audience": "bench",
+                   "hs256_secret": "bench-hs256-secret-0123456789"}),
+        )
+        .await["idp_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut agents = Vec::new();
+    for n in 0..10 {
+        agents.push(
+            admin
+                .post(
+                    &format!("/admin/apps/{app}/agents"),
+                    json!({"name": format!("a-{n}")}),
+                )
+                .await["agent_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let agent_key = admin
+        .post(
+            &format!("/admin/apps/{app}/keys"),
+            json!({"kind": "agent", "agent_id": agents[3]}),
+        )
+        .await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let user_token = admin
+        .post(
+            &format!("/admin/apps/{app}/idps/{idp}/tokens"),
+            json!({"sub": "u-7", "groups": ["g-1"], "ttl_seconds": 86400}),
+        )
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The bench seeds through the store, beside the running server (same database).
+    let store = open_store(db, None).await.expect("open the store");
+    let now = to_micros(time::OffsetDateTime::now_utc());
+    let mut users = Vec::new();
+    for n in 0..1000 {
+        users.push(
+            store
+                .upsert_app_user(app, &idp, &format!("u-{n}"), None, now)
+                .await
+                .unwrap(),
+        );
+    }
+    let mut groups = Vec::new();
+    for n in 0..10 {
+        groups.push(
+            store
+                .upsert_group(app, &idp, &format!("g-{n}"), now)
+                .await
+                .unwrap(),
+        );
+    }
+    let world = World {
+        app: app.clone(),
+        slugs,
+        users,
+        groups,
+        agents,
+        base: now - 3_600_000_000 * 24 * 30,
+        now,
+    };
+    let app_signer = Signer::new(&t.app_key);
+    let agent_signer = Signer::new(&agent_key);
+    let filters: Vec<(&str, &Signer, Value)> = vec![
+        ("none", &app_signer, json!({})),
+        ("status=active", &app_signer, json!({"status": "active"})),
+        ("status=expired", &app_signer, json!({"status": "expired"})),
+        ("status=revoked", &app_signer, json!({"status": "revoked"})),
+        ("provider", &app_signer, json!({"provider_id": "ms-3"})),
+        ("label", &app_signer, json!({"label": "l-7"})),
+        (
+            "account",
+            &app_signer,
+            json!({"account": "acct-7@example.com"}),
+        ),
+        (
+            "principal (user token)",
+            &app_signer,
+            json!({"user_token": user_token}),
+        ),
+        ("principal (agent key)", &agent_signer, json!({})),
+    ];
+    println!();
+    println!(
+        "| {store_name}: list first page (limit 100) p50 / p99 (ms), total | {} |",
+        sizes
+            .iter()
+            .map(|s| format!("{s} grants"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    println!("|---|{}", "---:|".repeat(sizes.len()));
+    let mut rows: Vec<Vec<String>> = filters.iter().map(|f| vec![f.0.to_string()]).collect();
+    let mut deep: Vec<String> = vec!["none, offset = half".into()];
+    let mut seeded = 0;
+    for &size in sizes {
+        let t0 = Instant::now();
+        while seeded < size {
+            let n = (size - seeded).min(5000);
+            let batch: Vec<GrantRec> = (seeded..seeded + n).map(|i| world.grant(i)).collect();
+            store.seed_grants(&batch).await.expect("seed");
+            seeded += n;
+        }
+        eprintln!(
+            "{store_name}: seeded {size} in {:.1}s",
+            t0.elapsed().as_secs_f64()
+        );
+        // Let the server's expiry sweep count the seeded expiries.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        for (i, (_, signer, body)) in filters.iter().enumerate() {
+            let (p50, p99, total) = list_latency(signer, &server.base_url, body, 200).await;
+            rows[i].push(format!("{p50:.2} / {p99:.2}, {total}"));
+        }
+        let (p50, p99, _) = list_latency(
+            &app_signer,
+            &server.base_url,
+            &json!({"offset": size / 2}),
+            50,
+        )
+        .await;
+        deep.push(format!("{p50:.2} / {p99:.2}"));
+    }
+    for r in rows.iter().chain([&deep]) {
+        println!("| {} |", r.join(" | "));
+    }
+    store.close().await;
+}
+
+/// The seeded app: who and what the grants are about.
+struct World {
+    app: String,
+    /// (managed secret id, slug, credential id) × 10.
+    slugs: Vec<(String, String, String)>,
+    users: Vec<String>,
+    groups: Vec<String>,
+    agents: Vec<String>,
+    /// created_at of grant 0; each next grant 1 ms later.
+    base: i64,
+    now: i64,
+}
+
+impl World {
+    /// Grant `i`: 80% managed-secret grants over 10 providers, 20% OAuth grants with one of
+    /// 1,000 accounts; principals 50% users (1,000), 20% groups (10), 20% system, 10% agents
+    /// (10); labels one of 1,000; 5% revoked, 10% expired, 10% expiring tomorrow.
+    fn grant(&self, i: usize) -> GrantRec {
+        let (kind, provider, ms, cred, account) = if i % 5 == 4 {
+            let p = if i.is_multiple_of(2) {
+                "google"
+            } else {
+                "github"
+            };
+            (
+                "oauth",
+                p.to_string(),
+                None,
+                None,
+                Some(format!("acct-{}@example.com", (i / 5) % 1000)),
+            )
+        } else {
+            let (ms, slug, cred) = &self.slugs[i % 10];
+            (
+                "managed_secret",
+                slug.clone(),
+                Some(ms.clone()),
+                Some(cred.clone()),
+                None,
+            )
+        };
+        let (ptype, pref, subject) = match i % 10 {
+            0..=4 => {
+                let u = (i / 10) % 1000;
+                ("user", Some(self.users[u].clone()), format!("u-{u}"))
+            }
+            5 | 6 => {
+                let g = (i / 10) % 10;
+                ("group", Some(self.groups[g].clone()), format!("g-{g}"))
+            }
+            7 | 8 => ("system", None, "system".to_string()),
+            _ => {
+                let a = &self.agents[(i / 10) % 10];
+                ("agent", Some(a.clone()), a.clone())
+            }
+        };
+        let expires = match i % 10 {
+            1 => Some(self.now - 3_600_000_000),
+            2 => Some(self.now + 86_400_000_000),
+            _ => None,
+        };
+        let created_at = self.base + i as i64 * 1000;
+        GrantRec {
+            id: uuid::Uuid::now_v7().to_string(),
+            app_id: self.app.clone(),
+            kind: kind.into(),
+            provider_slug: provider,
+            managed_secret_id: ms,
+            credential_id: cred,
+            principal_type: ptype.into(),
+            principal_ref: pref,
+            principal_subject: subject,
+            idp_id: None,
+            label: Some(format!("l-{}", (i / 7) % 1000)),
+            sibling_key: Some(format!("seed|{i}")),
+            account_identifier: account,
+            account_display_name: None,
+            scopes: None,
+            grant_policy: None,
+            grant_expires_at: expires,
+            created_at,
+            revoked_at: (i % 20 == 3).then_some(created_at + 1000),
+            revoke_reason: None,
+            created_by: "bench".into(),
+        }
+    }
+}
+
+/// p50 and p99 of `n` sequential requests (after 20 unmeasured), and the last `total`.
+async fn list_latency(signer: &Signer, base: &str, body: &Value, n: usize) -> (f64, f64, i64) {
+    let mut samples = Vec::with_capacity(n);
+    let mut total = 0;
+    let mut conn = Http1::connect(base).await;
+    for k in 0..n + 20 {
+        let t = Instant::now();
+        let (st, b) = conn.post(signer, "/sdk/grants/list", body).await;
+        if k >= 20 {
+            samples.push(t.elapsed());
+        }
+        assert_eq!(st, 200, "{b}");
+        total = b["total"].as_i64().unwrap_or(-1);
+    }
+    samples.sort();
+    (pct(&samples, 0.5), pct(&samples, 0.99), total)
 }

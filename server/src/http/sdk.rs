@@ -5,7 +5,7 @@ use super::AppState;
 use super::body::{parse_json, read_body};
 use crate::fault::{FaultStage, with_request_path};
 use crate::service::{
-    ApiError, Caller, CreateGrantBody, ListGrantsBody, RequestHeaders, RevokeGrantBody,
+    ApiError, Caller, CreateGrantBody, ListGrantsBody, NonceClaim, RequestHeaders, RevokeGrantBody,
     SignedRequest,
 };
 use axum::Router;
@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::Value;
 use std::future::Future;
+use std::sync::Arc;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
@@ -91,10 +92,12 @@ fn with_actor(mut resp: Response, actor: Option<&str>) -> Response {
     resp
 }
 
-/// Reads, authenticates and dispatches one `/sdk` call.
+/// Reads, authenticates and dispatches one `/sdk` call. The operation remembers the request's
+/// nonce; when it ends before doing so (an early error), the nonce is remembered here, and a
+/// replay answers 401 `replayed_nonce` whatever the operation said.
 async fn sdk_call<F, Fut>(st: AppState, req: Request, f: F) -> Response
 where
-    F: FnOnce(AppState, Caller, Bytes) -> Fut,
+    F: FnOnce(AppState, Caller, Arc<NonceClaim>, Bytes) -> Fut,
     Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
 {
     let (parts, body) = req.into_parts();
@@ -119,8 +122,20 @@ where
     };
     st.svc.faults.pause(FaultStage::Authenticated).await;
     let actor = auth.actor_id.clone();
-    let resp = match f(st, auth.caller, bytes).await {
+    let svc = st.svc.clone();
+    let result = f(st, auth.caller, auth.nonce.clone(), bytes).await;
+    let result = match svc.remember_nonce(&auth.nonce).await {
+        Ok(()) => result,
+        Err(e) if e.code == "replayed_nonce" => {
+            return with_actor(e.into_response(), Some(&auth.key_actor_id));
+        }
+        Err(e) => Err(e),
+    };
+    let resp = match result {
         Ok((status, value)) => (status, axum::Json(value)).into_response(),
+        Err(e) if e.code == "replayed_nonce" => {
+            return with_actor(e.into_response(), Some(&auth.key_actor_id));
+        }
         Err(e) => e.into_response(),
     };
     with_actor(resp, actor.as_deref())
@@ -136,18 +151,21 @@ async fn create_grant(
     req: Request,
 ) -> Response {
     let id = path_id(id);
-    sdk_call(st, req, move |st, caller, bytes| async move {
+    sdk_call(st, req, move |st, caller, nonce, bytes| async move {
         let body: CreateGrantBody = parse_json(&bytes)?;
-        let v = st.svc.create_grant(&caller, &id, body).await?;
+        let v = st.svc.create_grant(&caller, &nonce, &id, body).await?;
         Ok((StatusCode::CREATED, v))
     })
     .await
 }
 
 async fn list_grants(State(st): State<AppState>, req: Request) -> Response {
-    sdk_call(st, req, move |st, caller, bytes| async move {
+    sdk_call(st, req, move |st, caller, nonce, bytes| async move {
         let body: ListGrantsBody = parse_json(&bytes)?;
-        Ok((StatusCode::OK, st.svc.list_grants(&caller, body).await?))
+        Ok((
+            StatusCode::OK,
+            st.svc.list_grants(&caller, &nonce, body).await?,
+        ))
     })
     .await
 }
@@ -158,7 +176,7 @@ async fn revoke_grant(
     req: Request,
 ) -> Response {
     let id = path_id(id);
-    sdk_call(st, req, move |st, caller, bytes| async move {
+    sdk_call(st, req, move |st, caller, nonce, bytes| async move {
         let body: RevokeGrantBody = if bytes.is_empty() {
             RevokeGrantBody::default()
         } else {
@@ -166,7 +184,7 @@ async fn revoke_grant(
         };
         Ok((
             StatusCode::OK,
-            st.svc.revoke_grant(&caller, &id, body).await?,
+            st.svc.revoke_grant(&caller, &nonce, &id, body).await?,
         ))
     })
     .await

@@ -373,7 +373,7 @@ impl Service {
             }
         };
         let grant = GrantRec {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: super::new_id(),
             app_id: app.id.clone(),
             kind: "oauth".into(),
             provider_slug: req.provider_id.clone(),
@@ -403,7 +403,7 @@ impl Service {
             created_by: "admin".into(),
         };
         let audit = AuditRec {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: super::new_id(),
             app_id: app.id,
             actor: "admin".into(),
             action: "grant.create".into(),
@@ -419,7 +419,7 @@ impl Service {
             at: now,
         };
         self.store
-            .create_grant(&grant, &audit)
+            .create_grant(&grant, &audit, None)
             .await
             .map_err(|e| super::map_insert_error(e, grant.label.as_deref()))?;
         Ok(GrantProvisioned { grant_id: grant.id })

@@ -7,6 +7,8 @@
 
 use super::{ApiError, Service};
 use grantline::signing::{self, Identity, SignInput, SigningKey};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Accepted clock skew of `X-Alter-Timestamp`, seconds.
 pub const TIMESTAMP_WINDOW: i64 = 300;
@@ -53,6 +55,51 @@ pub struct Authenticated {
     pub caller: Caller,
     /// `X-Alter-Actor-ID` to return (none when the request carried `X-Alter-Caller`).
     pub actor_id: Option<String>,
+    /// The actor id of the key (returned with a replay's 401, as with every failed
+    /// authentication).
+    pub key_actor_id: String,
+    /// The request's nonce, to be remembered by the operation (see [`NonceClaim`]).
+    pub nonce: Arc<NonceClaim>,
+}
+
+/// A verified request's nonce, not yet remembered. The operation remembers it: a create in the
+/// same transaction as the grant (one commit per create), a revoke or a listing before its work;
+/// whatever ends a request without doing so (an early error) must call
+/// [`Service::remember_nonce`], so that a replay of any request is refused.
+#[derive(Debug)]
+pub struct NonceClaim {
+    /// [`crate::nonce::digest`] of the key, the timestamp and the nonce.
+    pub digest: [u8; 16],
+    /// Unix seconds: the timestamp plus the window.
+    pub expires_at: i64,
+    taken: AtomicBool,
+}
+
+impl NonceClaim {
+    /// The nonce for a store write, once (`None` once something remembered it).
+    pub fn take(&self) -> Option<([u8; 16], i64)> {
+        (!self.taken.swap(true, Ordering::AcqRel)).then_some((self.digest, self.expires_at))
+    }
+}
+
+/// 401 `replayed_nonce`.
+pub fn replayed() -> ApiError {
+    ApiError::new(401, "replayed_nonce", "this nonce was already used")
+}
+
+impl Service {
+    /// Remembers the nonce unless an operation already did: 401 `replayed_nonce` when another
+    /// request (on any instance) used it within the window.
+    pub async fn remember_nonce(&self, claim: &NonceClaim) -> Result<(), ApiError> {
+        let Some((digest, expires_at)) = claim.take() else {
+            return Ok(());
+        };
+        if self.store.remember_nonce(digest, expires_at).await? {
+            Ok(())
+        } else {
+            Err(replayed())
+        }
+    }
 }
 
 /// Looks up request headers by lowercase name (a header that is not valid text is absent).
@@ -228,23 +275,13 @@ async fn authenticate(
         ));
     }
 
-    // Remembered in the database until the timestamp leaves the window: every instance on it
-    // refuses the nonce from now on.
-    let digest = crate::nonce::digest(&key.id, nonce);
-    match svc
-        .store
-        .remember_nonce(digest, ts + TIMESTAMP_WINDOW, now)
-        .await
-    {
-        Ok(true) => {}
-        Ok(false) => {
-            return Err(fail(
-                unauthorized("replayed_nonce", "this nonce was already used"),
-                actor,
-            ));
-        }
-        Err(e) => return Err(fail(ApiError::from(e), actor)),
-    }
+    // Remembered by the operation (in the database, until the timestamp leaves the window):
+    // every instance on it refuses the nonce from then on.
+    let claim = NonceClaim {
+        digest: crate::nonce::digest(&key.id, ts, nonce),
+        expires_at: ts + TIMESTAMP_WINDOW,
+        taken: AtomicBool::new(false),
+    };
 
     let caller = resolve_caller(svc, &key, caller_h, caller_type_h)
         .await
@@ -256,6 +293,8 @@ async fn authenticate(
         } else {
             Some(key.actor_id.clone())
         },
+        key_actor_id: key.actor_id.clone(),
+        nonce: Arc::new(claim),
     })
 }
 

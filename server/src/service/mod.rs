@@ -14,7 +14,8 @@ mod principal;
 mod views;
 
 pub use auth::{
-    AuthFailure, Authenticated, Caller, CallerKind, RequestHeaders, SignedRequest, TIMESTAMP_WINDOW,
+    AuthFailure, Authenticated, Caller, CallerKind, NonceClaim, RequestHeaders, SignedRequest,
+    TIMESTAMP_WINDOW, replayed,
 };
 pub use error::ApiError;
 pub use grants::{
@@ -50,6 +51,13 @@ impl Service {
     pub fn now_micros(&self) -> i64 {
         crate::clock::to_micros(self.clock.now())
     }
+}
+
+/// A new id for a grant or an audit record: a UUID, time-ordered (version 7), so inserts land
+/// at the end of the id indexes instead of on a random page each (measured: fewer pages written
+/// per create; `server/README.md`).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// `s` as a canonical lowercase UUID, if it is one.

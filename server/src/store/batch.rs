@@ -5,7 +5,9 @@
 //! grow by themselves (measured: see `server/README.md`, "Benchmark").
 //!
 //! Every write is answered only after its transaction committed, and each gets its own answer
-//! (a sibling conflict fails that create, not the batch).
+//! (a sibling conflict fails that create, not the batch). One writer per instance, on both
+//! engines: several writers side by side on PostgreSQL were measured slower and costlier (smaller
+//! batches, and they queue on the app's count row anyway; `server/README.md`, "Benchmark").
 
 use super::{AuditRec, GrantRec, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -23,17 +25,16 @@ const RETRIES: usize = 5;
 /// One queued write.
 #[derive(Debug)]
 pub enum WriteOp {
-    /// Remember a nonce digest until `expires_at` (Unix seconds); `now` decides whether a row
-    /// that holds it has expired. Answer: `true` when fresh, `false` for a replay.
-    Nonce {
-        digest: [u8; 16],
-        expires_at: i64,
-        now: i64,
-    },
-    /// Insert a grant and its audit record. Answer: `true`, or `Conflict("sibling_label")`.
+    /// Remember a nonce digest until `expires_at` (Unix seconds). Answer: `true` when fresh,
+    /// `false` for a replay.
+    Nonce { digest: [u8; 16], expires_at: i64 },
+    /// Insert a grant and its audit record, and remember the request's nonce (digest, expiry).
+    /// Answer: `true`, `Conflict("sibling_label")`, or `Replay` (nothing written but the nonce
+    /// was known).
     Create {
         grant: Box<GrantRec>,
         audit: Box<AuditRec>,
+        nonce: Option<([u8; 16], i64)>,
         /// Hold the transaction open this long after the insert (a transaction-stage fault).
         pause: Option<Duration>,
     },

@@ -203,16 +203,11 @@ impl Store for CachedStore {
     fn is_private(&self) -> bool {
         self.inner.is_private()
     }
-    async fn remember_nonce(
-        &self,
-        digest: [u8; 16],
-        expires_at: i64,
-        now: i64,
-    ) -> StoreResult<bool> {
-        self.inner.remember_nonce(digest, expires_at, now).await
+    async fn remember_nonce(&self, digest: [u8; 16], expires_at: i64) -> StoreResult<bool> {
+        self.inner.remember_nonce(digest, expires_at).await
     }
-    async fn sweep_nonces(&self, now: i64) -> StoreResult<u64> {
-        self.inner.sweep_nonces(now).await
+    async fn sweep_nonces(&self, before: i64) -> StoreResult<u64> {
+        self.inner.sweep_nonces(before).await
     }
 
     async fn insert_app(&self, app: &AppRec) -> StoreResult<()> {
@@ -362,8 +357,13 @@ impl Store for CachedStore {
         Ok(v)
     }
 
-    async fn create_grant(&self, grant: &GrantRec, audit: &AuditRec) -> StoreResult<()> {
-        self.inner.create_grant(grant, audit).await
+    async fn create_grant(
+        &self,
+        grant: &GrantRec,
+        audit: &AuditRec,
+        nonce: Option<([u8; 16], i64)>,
+    ) -> StoreResult<()> {
+        self.inner.create_grant(grant, audit, nonce).await
     }
     async fn get_grant(&self, app_id: &str, id: &str) -> StoreResult<Option<GrantView>> {
         self.inner.get_grant(app_id, id).await

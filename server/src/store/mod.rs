@@ -62,6 +62,9 @@ pub enum StoreError {
     /// A uniqueness rule refused the write (the string names it).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The request's nonce was used already (a replay); nothing was written.
+    #[error("replayed nonce")]
+    Replay,
     /// The database aborted a transaction for a reason that running it again may cure (a
     /// deadlock, a serialization failure).
     #[error("transaction aborted, may be retried: {0}")]
@@ -101,16 +104,11 @@ pub trait Store: Send + Sync + 'static {
         false
     }
 
-    /// Remembers a request's nonce digest until `expires_at` (Unix seconds): false when a row
-    /// holds it unexpired at `now` (a replay), on whichever instance it was seen.
-    async fn remember_nonce(
-        &self,
-        digest: [u8; 16],
-        expires_at: i64,
-        now: i64,
-    ) -> StoreResult<bool>;
-    /// Deletes nonces that expired before `now`; returns how many.
-    async fn sweep_nonces(&self, now: i64) -> StoreResult<u64>;
+    /// Remembers a request's nonce digest ([`crate::nonce::digest`]) until `expires_at` (Unix
+    /// seconds): false when it is remembered already (a replay), whichever instance saw it.
+    async fn remember_nonce(&self, digest: [u8; 16], expires_at: i64) -> StoreResult<bool>;
+    /// Forgets nonces that expired before `before` (Unix seconds); returns how many.
+    async fn sweep_nonces(&self, before: i64) -> StoreResult<u64>;
 
     /// Inserts an app.
     async fn insert_app(&self, app: &AppRec) -> StoreResult<()>;
@@ -183,8 +181,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts a grant, its counts and its audit record in one transaction (shared with other
     /// concurrent creates: [`batch`]), durable when this returns. A live sibling with the same
-    /// label is a conflict `sibling_label`; an expired one gives its label up first.
-    async fn create_grant(&self, grant: &GrantRec, audit: &AuditRec) -> StoreResult<()>;
+    /// label is a conflict `sibling_label`; an expired one gives its label up first. `nonce`
+    /// (digest, expiry) is remembered in the same transaction, whatever becomes of the grant;
+    /// when it was remembered already the grant is not written ([`StoreError::Replay`]).
+    async fn create_grant(
+        &self,
+        grant: &GrantRec,
+        audit: &AuditRec,
+        nonce: Option<([u8; 16], i64)>,
+    ) -> StoreResult<()>;
     /// A grant of `app_id`, with its provider's and credential's names.
     async fn get_grant(&self, app_id: &str, id: &str) -> StoreResult<Option<GrantView>>;
     /// Marks a grant revoked and writes the audit record, in one transaction; false if the

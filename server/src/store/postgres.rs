@@ -72,7 +72,9 @@ impl Tx for PgTx {
 
 impl PgEngine {
     async fn open(url: &str) -> StoreResult<PgEngine> {
-        let opts = PgConnectOptions::from_str(url).map_err(StoreError::db)?;
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(StoreError::db)?
+            .statement_cache_capacity(256);
         let connect = || {
             PgPoolOptions::new()
                 .max_connections(16)

@@ -113,6 +113,21 @@ impl Stmt {
     }
 }
 
+/// Splits `items` into slices whose lengths are powers of two (at most 256): a multi-row
+/// statement then has one of 9 shapes, so the engines' prepared-statement caches keep every
+/// one of them instead of parsing a new text for each batch size.
+pub(crate) fn shaped<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let n = 1usize << items.len().min(256).ilog2();
+        let (head, rest) = items.split_at(n);
+        items = rest;
+        Some(head)
+    })
+}
+
 /// `Stmt` from SQL and arguments: `stmt!("... ? ...", a, b)`.
 macro_rules! stmt {
     ($sql:expr $(, $arg:expr)* $(,)?) => {
@@ -261,6 +276,18 @@ pub(crate) fn numbered(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_split_into_powers_of_two() {
+        let v: Vec<u32> = (0..300).collect();
+        let sizes: Vec<usize> = shaped(&v).map(<[u32]>::len).collect();
+        assert_eq!(sizes, [256, 32, 8, 4]);
+        assert_eq!(shaped(&v[..0]).count(), 0);
+        assert_eq!(
+            shaped(&v[..7]).map(<[u32]>::len).collect::<Vec<_>>(),
+            [4, 2, 1]
+        );
+    }
 
     #[test]
     fn placeholders_are_numbered_outside_quotes() {

@@ -4,7 +4,7 @@
 
 use super::batch::{BatchWriter, GroupCommit, WriteOp};
 use super::counts::{self, ALL, Deltas};
-use super::sql::{Arg, Engine, Row, Stmt, Tx, decode_all, stmt};
+use super::sql::{Arg, Engine, Row, Stmt, Tx, decode_all, shaped, stmt};
 use super::*;
 use crate::fault::{FaultStage, Faults};
 use std::collections::{HashMap, HashSet};
@@ -93,7 +93,7 @@ fn bump_changes() -> Stmt {
 async fn insert_grants(tx: &mut dyn Tx, grants: &[&GrantRec]) -> StoreResult<HashSet<String>> {
     let mut inserted = HashSet::new();
     // 21 arguments a row: well inside both engines' limits.
-    for chunk in grants.chunks(256) {
+    for chunk in shaped(grants) {
         let mut s = Stmt::new(&format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES "));
         for (i, g) in chunk.iter().enumerate() {
             if i > 0 {
@@ -110,7 +110,7 @@ async fn insert_grants(tx: &mut dyn Tx, grants: &[&GrantRec]) -> StoreResult<Has
 }
 
 async fn insert_audits(tx: &mut dyn Tx, audits: &[&AuditRec]) -> StoreResult<()> {
-    for chunk in audits.chunks(256) {
+    for chunk in shaped(audits) {
         let mut s = Stmt::new(
             "INSERT INTO audit_log (id, app_id, actor, action, grant_id, principal_type, \
              principal, label, reason, at) VALUES ",
@@ -136,12 +136,12 @@ async fn apply_counts(
 ) -> StoreResult<()> {
     let apps: Vec<(String, [i64; 3])> = deltas.apps().map(|(a, d)| (a.to_string(), d)).collect();
     let mut watermark: HashMap<String, i64> = HashMap::new();
-    if !apps.is_empty() {
+    for chunk in shaped(&apps) {
         let mut s = Stmt::new(
             "INSERT INTO grant_counts (app_id, dim, value, total, revoked, expired, watermark) \
              VALUES ",
         );
-        for (i, (app, d)) in apps.iter().enumerate() {
+        for (i, (app, d)) in chunk.iter().enumerate() {
             if i > 0 {
                 s.sql(", ");
             }
@@ -189,7 +189,7 @@ async fn apply_counts(
         .await?;
     }
     let others: Vec<_> = deltas.others().collect();
-    for chunk in others.chunks(256) {
+    for chunk in shaped(&others) {
         let mut s = Stmt::new(
             "INSERT INTO grant_counts (app_id, dim, value, total, revoked, expired, watermark) \
              VALUES ",
@@ -230,47 +230,57 @@ impl BatchWriter for Writer {
         let mut answers: Vec<Option<StoreResult<bool>>> = (0..ops.len()).map(|_| None).collect();
         let mut tx = self.engine.begin_write().await?;
 
-        // Nonces: one upsert; a row comes back when the nonce is fresh (new, or its old row
-        // expired). A digest twice in one batch is a replay the second time.
+        // Nonces (of nonce ops and of creates): one insert; a row comes back when the nonce is
+        // fresh. A digest twice in one batch is a replay the second time.
+        let nonce_of = |op: &WriteOp| match op {
+            WriteOp::Nonce { digest, expires_at } => Some((*digest, *expires_at)),
+            WriteOp::Create { nonce, .. } => *nonce,
+        };
         let mut first: HashMap<[u8; 16], usize> = HashMap::new();
-        let mut nonce_now = i64::MAX;
+        let mut replayed: HashSet<usize> = HashSet::new();
         for (i, op) in ops.iter().enumerate() {
-            if let WriteOp::Nonce { digest, now, .. } = op {
-                if first.contains_key(digest) {
-                    answers[i] = Some(Ok(false));
-                } else {
-                    first.insert(*digest, i);
-                    nonce_now = nonce_now.min(*now);
+            if let Some((digest, _)) = nonce_of(op) {
+                match first.entry(digest) {
+                    std::collections::hash_map::Entry::Occupied(_) => {
+                        replayed.insert(i);
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(i);
+                    }
                 }
             }
         }
-        if !first.is_empty() {
-            let mut s = Stmt::new("INSERT INTO nonces (digest, expires_at) VALUES ");
-            for (n, &i) in first.values().enumerate() {
-                if let WriteOp::Nonce {
-                    digest, expires_at, ..
-                } = &ops[i]
-                {
-                    if n > 0 {
-                        s.sql(", ");
-                    }
-                    s.tuple([digest.to_vec().into(), (*expires_at).into()]);
+        let unique: Vec<usize> = first.values().copied().collect();
+        for chunk in shaped(&unique) {
+            let mut s = Stmt::new("INSERT INTO nonces (expires_at, digest) VALUES ");
+            for (n, &i) in chunk.iter().enumerate() {
+                let (digest, expires_at) = nonce_of(&ops[i]).expect("a nonce");
+                if n > 0 {
+                    s.sql(", ");
                 }
+                s.tuple([expires_at.into(), digest.to_vec().into()]);
             }
-            s.sql(
-                " ON CONFLICT (digest) DO UPDATE SET expires_at = excluded.expires_at \
-                 WHERE nonces.expires_at < ",
-            )
-            .arg(nonce_now)
-            .sql(" RETURNING digest");
+            s.sql(" ON CONFLICT (expires_at, digest) DO NOTHING RETURNING digest");
             let fresh: HashSet<Vec<u8>> = tx
                 .fetch(s)
                 .await?
                 .iter()
                 .filter_map(|r| r.bytes(0).ok().flatten())
                 .collect();
-            for (digest, &i) in &first {
-                answers[i] = Some(Ok(fresh.contains(&digest[..])));
+            for &i in chunk {
+                let (digest, _) = nonce_of(&ops[i]).expect("a nonce");
+                if !fresh.contains(&digest[..]) {
+                    replayed.insert(i);
+                }
+            }
+        }
+        for (i, op) in ops.iter().enumerate() {
+            match op {
+                WriteOp::Nonce { .. } => answers[i] = Some(Ok(!replayed.contains(&i))),
+                WriteOp::Create { .. } if replayed.contains(&i) => {
+                    answers[i] = Some(Err(StoreError::Replay))
+                }
+                WriteOp::Create { .. } => {}
             }
         }
 
@@ -278,7 +288,7 @@ impl BatchWriter for Writer {
         let mut creates: Vec<usize> = ops
             .iter()
             .enumerate()
-            .filter(|(_, op)| matches!(op, WriteOp::Create { .. }))
+            .filter(|(i, op)| matches!(op, WriteOp::Create { .. }) && !replayed.contains(i))
             .map(|(i, _)| i)
             .collect();
         if !creates.is_empty() {
@@ -296,9 +306,9 @@ impl BatchWriter for Writer {
                 .map(|&i| grant(i))
                 .filter(|g| g.sibling_key.is_some())
                 .collect();
-            if !labelled.is_empty() {
+            for chunk in shaped(&labelled) {
                 let mut s = Stmt::new("UPDATE grants SET sibling_key = NULL FROM (VALUES ");
-                for (n, g) in labelled.iter().enumerate() {
+                for (n, g) in chunk.iter().enumerate() {
                     if n > 0 {
                         s.sql(", ");
                     }
@@ -656,38 +666,18 @@ impl Store for SqlStore {
         self.engine.is_private()
     }
 
-    async fn remember_nonce(
-        &self,
-        digest: [u8; 16],
-        expires_at: i64,
-        now: i64,
-    ) -> StoreResult<bool> {
+    async fn remember_nonce(&self, digest: [u8; 16], expires_at: i64) -> StoreResult<bool> {
+        // Queued with the creates: a nonce alone shares their transaction.
         self.writes
-            .submit(WriteOp::Nonce {
-                digest,
-                expires_at,
-                now,
-            })
+            .submit(WriteOp::Nonce { digest, expires_at })
             .await
     }
 
-    async fn sweep_nonces(&self, now: i64) -> StoreResult<u64> {
-        let mut total = 0;
-        loop {
-            // In slices, so the sweep never holds the write lock for long.
-            let n = self
-                .engine
-                .execute(stmt!(
-                    "DELETE FROM nonces WHERE digest IN \
-                     (SELECT digest FROM nonces WHERE expires_at < ? LIMIT 5000)",
-                    now
-                ))
-                .await?;
-            total += n;
-            if n < 5000 {
-                return Ok(total);
-            }
-        }
+    async fn sweep_nonces(&self, before: i64) -> StoreResult<u64> {
+        // A prefix of the index (run every second, it is about a second's worth of nonces).
+        self.engine
+            .execute(stmt!("DELETE FROM nonces WHERE expires_at < ?", before))
+            .await
     }
 
     async fn insert_app(&self, app: &AppRec) -> StoreResult<()> {
@@ -983,12 +973,18 @@ impl Store for SqlStore {
         )
     }
 
-    async fn create_grant(&self, grant: &GrantRec, audit: &AuditRec) -> StoreResult<()> {
+    async fn create_grant(
+        &self,
+        grant: &GrantRec,
+        audit: &AuditRec,
+        nonce: Option<([u8; 16], i64)>,
+    ) -> StoreResult<()> {
         let ok = self
             .writes
             .submit(WriteOp::Create {
                 grant: Box::new(grant.clone()),
                 audit: Box::new(audit.clone()),
+                nonce,
                 pause: self.pause_delay(),
             })
             .await?;
@@ -1105,7 +1101,9 @@ impl Store for SqlStore {
             let revoked = g.revoked_at.is_some() as i64;
             deltas.add_grant(g, [1, revoked, 0]);
         }
-        apply_counts(tx.as_mut(), deltas, &[]).await?;
+        // Seeded grants may be expired already (by the app's watermark): counted as such.
+        let unrevoked: Vec<&GrantRec> = grants.iter().filter(|g| g.revoked_at.is_none()).collect();
+        apply_counts(tx.as_mut(), deltas, &unrevoked).await?;
         tx.commit().await
     }
 
@@ -1113,7 +1111,10 @@ impl Store for SqlStore {
         let due = self
             .engine
             .fetch(stmt!(
-                "SELECT c.app_id FROM grant_counts c WHERE c.dim = '' AND c.value = '' \
+                // Through the (few) apps, each with one lookup: the counts table holds a row per
+                // label (CROSS JOIN keeps SQLite's planner to that order).
+                "SELECT c.app_id FROM apps a CROSS JOIN grant_counts c WHERE c.app_id = a.id \
+                 AND c.dim = '' AND c.value = '' \
                  AND (c.watermark IS NULL OR c.watermark < ?) AND EXISTS (SELECT 1 FROM grants g \
                  WHERE g.app_id = c.app_id AND g.revoked_at IS NULL \
                  AND g.grant_expires_at IS NOT NULL AND g.grant_expires_at <= ? \

@@ -2,7 +2,9 @@
 //! and write transactions start with `BEGIN IMMEDIATE`, so a second process on the same file
 //! waits for the lock instead of failing) and a small pool of readers. `synchronous = FULL`: a
 //! commit is on disk before it is acknowledged (affordable because concurrent writes share one
-//! commit: [`super::batch`]).
+//! commit: [`super::batch`]). The WAL is checkpointed by a connection of its own every
+//! [`CHECKPOINT_EVERY`] (`PASSIVE`: it never blocks the writer), not by the writer inside a
+//! commit: a commit never waits for a checkpoint (measured: see `server/README.md`).
 //!
 //! An in-memory database uses one shared connection for both, plus an idle anchor connection that
 //! keeps the database alive for as long as the store exists: an in-memory database vanishes with
@@ -28,13 +30,47 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqli
 /// The SQLite store.
 pub type SqliteStore = SqlStore;
 
+/// How often the WAL is copied back into the database file.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 /// The connections of one SQLite database.
 #[derive(Debug)]
 pub(crate) struct SqliteEngine {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// File databases only: the connection that checkpoints, and its task.
+    checkpointer: Option<(SqlitePool, AbortOnDrop)>,
     /// In-memory databases only: a connection that is never used, only held.
     _anchor: Option<Arc<Mutex<SqliteConnection>>>,
+}
+
+/// A background task that ends with its owner.
+#[derive(Debug)]
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Checkpoints the WAL every [`CHECKPOINT_EVERY`] (another process may be checkpointing: then
+/// this one skips its turn).
+async fn checkpoint(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::debug!(error = %e, "checkpoint skipped");
+        }
+    }
 }
 
 fn bind(sql: &str, args: Vec<Arg>) -> sqlx::query::Query<'_, Sqlite, SqliteArguments<'_>> {
@@ -93,6 +129,7 @@ fn options(url: &str) -> StoreResult<(SqliteConnectOptions, bool)> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
         .synchronous(SqliteSynchronous::Full)
+        .statement_cache_capacity(256)
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory");
     Ok((opts, memory))
@@ -116,23 +153,27 @@ impl SqliteEngine {
             SqliteEngine {
                 writer: shared.clone(),
                 reader: shared,
+                checkpointer: None,
                 _anchor: Some(Arc::new(Mutex::new(anchor))),
             }
         } else {
             let opts = opts.journal_mode(SqliteJournalMode::Wal);
             let writer = pool(1)
-                .connect_with(opts.clone())
+                .connect_with(opts.clone().pragma("wal_autocheckpoint", "0"))
                 .await
                 .map_err(StoreError::db)?;
             migrate(&writer).await?;
             let reader = SqlitePoolOptions::new()
                 .max_connections(4)
-                .connect_with(opts.read_only(true))
+                .connect_with(opts.clone().read_only(true))
                 .await
                 .map_err(StoreError::db)?;
+            let ckpt = pool(1).connect_with(opts).await.map_err(StoreError::db)?;
+            let task = AbortOnDrop(tokio::spawn(checkpoint(ckpt.clone())));
             return Ok(SqliteEngine {
                 writer,
                 reader,
+                checkpointer: Some((ckpt, task)),
                 _anchor: None,
             });
         };
@@ -211,6 +252,9 @@ impl Engine for SqliteEngine {
     }
 
     async fn close(&self) {
+        if let Some((pool, _)) = &self.checkpointer {
+            pool.close().await;
+        }
         self.reader.close().await;
         self.writer.close().await;
     }
