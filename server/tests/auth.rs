@@ -104,7 +104,11 @@ async fn a_replay_is_refused_whatever_the_first_request_got() {
     c.send(&p).await.expect(401, "replayed_nonce");
     // A 404 for an unknown managed secret.
     let missing = format!("/sdk/managed-secrets/{}/grants", uuid::Uuid::new_v4());
-    let p = c.prepare("POST", &missing, &serde_json::to_vec(&Env::system("x")).unwrap());
+    let p = c.prepare(
+        "POST",
+        &missing,
+        &serde_json::to_vec(&Env::system("x")).unwrap(),
+    );
     c.send(&p).await.expect(404, "managed_secret_not_found");
     c.send(&p).await.expect(401, "replayed_nonce");
     // A 409 while a sibling holds the label: once the sibling is revoked, the replay is still
@@ -120,7 +124,10 @@ async fn a_replay_is_refused_whatever_the_first_request_got() {
     c.send(&p).await.expect(401, "replayed_nonce");
     // A revoke.
     let g = c.create(ms, Env::system("r")).await;
-    let path = format!("/sdk/oauth/grants/{}/revoke", g.body["grant_id"].as_str().unwrap());
+    let path = format!(
+        "/sdk/oauth/grants/{}/revoke",
+        g.body["grant_id"].as_str().unwrap()
+    );
     let p = c.prepare("POST", &path, b"{}");
     c.send(&p).await.expect(200, "");
     c.send(&p).await.expect(401, "replayed_nonce");

@@ -24,7 +24,8 @@ INSERT INTO changes (id, seq) VALUES (1, 0);
 -- Grants per scope of an app: every grant (dim ''), per provider, label, account and principal
 -- ('type:ref'). `expired` counts the unrevoked grants whose expiry is at or before the app's
 -- watermark (kept on the dim '' row; NULL = nothing counted yet); a listing adds the few
--- expiries between the watermark and now (docs/architecture.md, "Counting").
+-- expiries between the watermark and now (server/src/store/counts.rs; server/README.md,
+-- "Lists at scale").
 CREATE TABLE grant_counts (
     app_id    TEXT NOT NULL,
     dim       TEXT NOT NULL,

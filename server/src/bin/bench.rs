@@ -530,17 +530,27 @@ async fn run(args: Args) {
     }
     if args.lists {
         for store in &args.stores {
-            n += 1;
-            let (db, _) = fresh_database(store, &dir, n);
-            run_lists(store, &db, &args.sizes).await;
+            let mut dbs = Vec::new();
+            for _ in &args.sizes {
+                n += 1;
+                dbs.push(fresh_database(store, &dir, n).0);
+            }
+            run_lists(store, &dbs, &args.sizes).await;
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The list part: one instance, one app seeded through the store (see [`seed`]), then the
-/// first page (limit 100) unfiltered and with each documented filter, at each size.
-async fn run_lists(store_name: &str, db: &str, sizes: &[usize]) {
+/// One database of the list part: a server on it, an app seeded with `size` grants through
+/// the store (see [`World::grant`]), and the keys and token to list with.
+struct Seeded {
+    server: Instance,
+    app_signer: Signer,
+    agent_signer: Signer,
+    user_token: String,
+}
+
+async fn seed(store_name: &str, db: &str, size: usize) -> Seeded {
     let server = Instance::start(db);
     let admin = AdminHttp {
         http: reqwest::Client::new(),
@@ -614,7 +624,7 @@ async fn run_lists(store_name: &str, db: &str, sizes: &[usize]) {
         .unwrap()
         .to_string();
 
-    // The bench seeds through the store, beside the running server (same database).
+    // Seeded through the store, beside the running server (same database).
     let store = open_store(db, None).await.expect("open the store");
     let now = to_micros(time::OffsetDateTime::now_utc());
     let mut users = Vec::new();
@@ -644,30 +654,40 @@ async fn run_lists(store_name: &str, db: &str, sizes: &[usize]) {
         base: now - 3_600_000_000 * 24 * 30,
         now,
     };
-    let app_signer = Signer::new(&t.app_key);
-    let agent_signer = Signer::new(&agent_key);
-    let filters: Vec<(&str, &Signer, Value)> = vec![
-        ("none", &app_signer, json!({})),
-        ("status=active", &app_signer, json!({"status": "active"})),
-        ("status=expired", &app_signer, json!({"status": "expired"})),
-        ("status=revoked", &app_signer, json!({"status": "revoked"})),
-        ("provider", &app_signer, json!({"provider_id": "ms-3"})),
-        ("label", &app_signer, json!({"label": "l-7"})),
-        (
-            "account",
-            &app_signer,
-            json!({"account": "acct-7@example.com"}),
-        ),
-        (
-            "principal (user token)",
-            &app_signer,
-            json!({"user_token": user_token}),
-        ),
-        ("principal (agent key)", &agent_signer, json!({})),
-    ];
+    let t0 = Instant::now();
+    let mut seeded = 0;
+    while seeded < size {
+        let n = (size - seeded).min(5000);
+        let batch: Vec<GrantRec> = (seeded..seeded + n).map(|i| world.grant(i)).collect();
+        store.seed_grants(&batch).await.expect("seed");
+        seeded += n;
+    }
+    store.close().await;
+    eprintln!(
+        "{store_name}: seeded {size} grants in {:.1}s",
+        t0.elapsed().as_secs_f64()
+    );
+    Seeded {
+        server,
+        app_signer: Signer::new(&t.app_key),
+        agent_signer: Signer::new(&agent_key),
+        user_token,
+    }
+}
+
+/// The list part: a database per size, each with one server and one app of that many grants;
+/// then the first page (limit 100) unfiltered and with each documented filter, with the sizes
+/// taking turns request by request (so whatever else the machine does weighs on each alike).
+async fn run_lists(store_name: &str, dbs: &[String], sizes: &[usize]) {
+    let mut worlds = Vec::new();
+    for (db, &size) in dbs.iter().zip(sizes) {
+        worlds.push(seed(store_name, db, size).await);
+    }
+    // Let each server's expiry sweep count the seeded expiries.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     println!();
     println!(
-        "| {store_name}: list first page (limit 100) p50 / p99 (ms), total | {} |",
+        "| {store_name}: first page (limit 100), p50 / p99 ms (total) | {} |",
         sizes
             .iter()
             .map(|s| format!("{s} grants"))
@@ -675,40 +695,87 @@ async fn run_lists(store_name: &str, db: &str, sizes: &[usize]) {
             .join(" | ")
     );
     println!("|---|{}", "---:|".repeat(sizes.len()));
-    let mut rows: Vec<Vec<String>> = filters.iter().map(|f| vec![f.0.to_string()]).collect();
-    let mut deep: Vec<String> = vec!["none, offset = half".into()];
-    let mut seeded = 0;
-    for &size in sizes {
-        let t0 = Instant::now();
-        while seeded < size {
-            let n = (size - seeded).min(5000);
-            let batch: Vec<GrantRec> = (seeded..seeded + n).map(|i| world.grant(i)).collect();
-            store.seed_grants(&batch).await.expect("seed");
-            seeded += n;
-        }
-        eprintln!(
-            "{store_name}: seeded {size} in {:.1}s",
-            t0.elapsed().as_secs_f64()
-        );
-        // Let the server's expiry sweep count the seeded expiries.
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        for (i, (_, signer, body)) in filters.iter().enumerate() {
-            let (p50, p99, total) = list_latency(signer, &server.base_url, body, 200).await;
-            rows[i].push(format!("{p50:.2} / {p99:.2}, {total}"));
-        }
+    type Pick = fn(&Seeded) -> (&Signer, Value);
+    let filters: Vec<(&str, Pick)> = vec![
+        ("none", |w| (&w.app_signer, json!({}))),
+        ("status=active", |w| {
+            (&w.app_signer, json!({"status": "active"}))
+        }),
+        ("status=expired", |w| {
+            (&w.app_signer, json!({"status": "expired"}))
+        }),
+        ("status=revoked", |w| {
+            (&w.app_signer, json!({"status": "revoked"}))
+        }),
+        ("provider_id", |w| {
+            (&w.app_signer, json!({"provider_id": "ms-3"}))
+        }),
+        ("label", |w| (&w.app_signer, json!({"label": "l-7"}))),
+        ("account", |w| {
+            (&w.app_signer, json!({"account": "acct-7@example.com"}))
+        }),
+        ("principal: user token (user + group)", |w| {
+            (&w.app_signer, json!({"user_token": w.user_token}))
+        }),
+        ("principal: agent key", |w| (&w.agent_signer, json!({}))),
+    ];
+    for (name, pick) in &filters {
+        let cells = interleaved(&worlds, |w| pick(w), 200).await;
+        println!("| {name} | {} |", cells.join(" | "));
+    }
+    let sizes_half: Vec<usize> = sizes.iter().map(|s| s / 2).collect();
+    let mut cells = Vec::new();
+    for (w, half) in worlds.iter().zip(&sizes_half) {
         let (p50, p99, _) = list_latency(
-            &app_signer,
-            &server.base_url,
-            &json!({"offset": size / 2}),
+            &w.app_signer,
+            &w.server.base_url,
+            &json!({"offset": half}),
             50,
         )
         .await;
-        deep.push(format!("{p50:.2} / {p99:.2}"));
+        cells.push(format!("{p50:.2} / {p99:.2} (offset {half})"));
     }
-    for r in rows.iter().chain([&deep]) {
-        println!("| {} |", r.join(" | "));
+    println!("| none, deep offset | {} |", cells.join(" | "));
+}
+
+/// `n` requests per world (after 20 unmeasured each), the worlds taking turns; per world
+/// "p50 / p99 (total)".
+async fn interleaved<F>(worlds: &[Seeded], pick: F, n: usize) -> Vec<String>
+where
+    F: Fn(&Seeded) -> (&Signer, Value),
+{
+    let mut conns = Vec::new();
+    for w in worlds {
+        conns.push(Http1::connect(&w.server.base_url).await);
     }
-    store.close().await;
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); worlds.len()];
+    let mut totals = vec![0i64; worlds.len()];
+    for k in 0..n + 20 {
+        for (i, w) in worlds.iter().enumerate() {
+            let (signer, body) = pick(w);
+            let t = Instant::now();
+            let (st, b) = conns[i].post(signer, "/sdk/grants/list", &body).await;
+            let d = t.elapsed();
+            assert_eq!(st, 200, "{b}");
+            assert_eq!(
+                b["grants"].as_array().map(Vec::len),
+                Some(100),
+                "a full page"
+            );
+            if k >= 20 {
+                samples[i].push(d);
+            }
+            totals[i] = b["total"].as_i64().unwrap_or(-1);
+        }
+    }
+    samples
+        .iter_mut()
+        .zip(totals)
+        .map(|(s, total)| {
+            s.sort();
+            format!("{:.2} / {:.2} ({total})", pct(s, 0.5), pct(s, 0.99))
+        })
+        .collect()
 }
 
 /// The seeded app: who and what the grants are about.
@@ -725,9 +792,10 @@ struct World {
 }
 
 impl World {
-    /// Grant `i`: 80% managed-secret grants over 10 providers, 20% OAuth grants with one of
-    /// 1,000 accounts; principals 50% users (1,000), 20% groups (10), 20% system, 10% agents
-    /// (10); labels one of 1,000; 5% revoked, 10% expired, 10% expiring tomorrow.
+    /// Grant `i`: 80% managed-secret grants over 10 providers, 20% OAuth grants with one of 20
+    /// accounts; principals 50% users (1,000), 20% groups (10), 20% system, 10% agents (10);
+    /// labels one of 50; 5% revoked, 10% expired, 10% expiring tomorrow. So every filter the
+    /// benchmark lists with matches 1% of the grants or more: a full first page at 10k.
     fn grant(&self, i: usize) -> GrantRec {
         let (kind, provider, ms, cred, account) = if i % 5 == 4 {
             let p = if i.is_multiple_of(2) {
@@ -740,7 +808,7 @@ impl World {
                 p.to_string(),
                 None,
                 None,
-                Some(format!("acct-{}@example.com", (i / 5) % 1000)),
+                Some(format!("acct-{}@example.com", (i / 5) % 20)),
             )
         } else {
             let (ms, slug, cred) = &self.slugs[i % 10];
@@ -784,7 +852,7 @@ impl World {
             principal_ref: pref,
             principal_subject: subject,
             idp_id: None,
-            label: Some(format!("l-{}", (i / 7) % 1000)),
+            label: Some(format!("l-{}", (i / 7) % 50)),
             sibling_key: Some(format!("seed|{i}")),
             account_identifier: account,
             account_display_name: None,

@@ -253,7 +253,15 @@ impl Service {
         nonce: &NonceClaim,
         body: ListGrantsBody,
     ) -> Result<Value, ApiError> {
-        self.remember_nonce(nonce).await?;
+        // The listing only reads: it runs while the nonce is written, and a replay's result is
+        // dropped.
+        let (remembered, listing) =
+            tokio::join!(self.remember_nonce(nonce), self.listing(caller, body));
+        remembered?;
+        listing
+    }
+
+    async fn listing(&self, caller: &Caller, body: ListGrantsBody) -> Result<Value, ApiError> {
         if !(1..=1000).contains(&body.limit) {
             return Err(ApiError::invalid_request(
                 "limit must be between 1 and 1000",
