@@ -720,7 +720,7 @@ async fn run_lists(store_name: &str, dbs: &[String], sizes: &[usize]) {
         ("principal: agent key", |w| (&w.agent_signer, json!({}))),
     ];
     for (name, pick) in &filters {
-        let cells = interleaved(&worlds, |w| pick(w), 200).await;
+        let cells = interleaved(&worlds, pick, 200).await;
         println!("| {name} | {} |", cells.join(" | "));
     }
     let sizes_half: Vec<usize> = sizes.iter().map(|s| s / 2).collect();
