@@ -3,7 +3,7 @@
 //! that need one snapshot (a page and its total) in a REPEATABLE READ, READ ONLY transaction.
 //! The database the URL names is created when it does not exist yet, as SQLite creates its file.
 
-use super::sql::{Arg, Conn, Engine, Row, Stmt, Tx, map_err, numbered};
+use super::sql::{Arg, Conn, Engine, Row, Stmt, Tx, map_err};
 use super::sql_store::SqlStore;
 use super::{StoreError, StoreResult};
 use crate::fault::Faults;
@@ -34,9 +34,18 @@ fn bind(sql: &str, args: Vec<Arg>) -> sqlx::query::Query<'_, Postgres, PgArgumen
             Arg::Text(v) => q.bind(v),
             Arg::Int(v) => q.bind(v),
             Arg::Bytes(v) => q.bind(v),
+            Arg::TextArray(v) => q.bind(v),
+            Arg::IntArray(v) => q.bind(v),
+            Arg::BytesArray(v) => q.bind(v),
         };
     }
     q
+}
+
+/// `s` as PostgreSQL runs it: rows as one `UNNEST`, placeholders numbered; `None` when it has
+/// no rows to write (nothing to run).
+fn render(s: Stmt) -> Option<(String, Vec<Arg>)> {
+    s.render_unnest()
 }
 
 struct PgTx(Transaction<'static, Postgres>);
@@ -44,16 +53,20 @@ struct PgTx(Transaction<'static, Postgres>);
 #[async_trait]
 impl Conn for PgTx {
     async fn execute(&mut self, s: Stmt) -> StoreResult<u64> {
-        let sql = numbered(&s.sql);
-        Ok(bind(&sql, s.args)
+        let Some((sql, args)) = render(s) else {
+            return Ok(0);
+        };
+        Ok(bind(&sql, args)
             .execute(&mut *self.0)
             .await
             .map_err(|e| map_err(e, "row"))?
             .rows_affected())
     }
     async fn fetch(&mut self, s: Stmt) -> StoreResult<Vec<Row>> {
-        let sql = numbered(&s.sql);
-        Ok(bind(&sql, s.args)
+        let Some((sql, args)) = render(s) else {
+            return Ok(Vec::new());
+        };
+        Ok(bind(&sql, args)
             .fetch_all(&mut *self.0)
             .await
             .map_err(|e| map_err(e, "row"))?
@@ -127,8 +140,10 @@ impl Engine for PgEngine {
     }
 
     async fn execute(&self, s: Stmt) -> StoreResult<u64> {
-        let sql = numbered(&s.sql);
-        Ok(bind(&sql, s.args)
+        let Some((sql, args)) = render(s) else {
+            return Ok(0);
+        };
+        Ok(bind(&sql, args)
             .execute(&self.pool)
             .await
             .map_err(|e| map_err(e, "row"))?
@@ -136,8 +151,10 @@ impl Engine for PgEngine {
     }
 
     async fn fetch(&self, s: Stmt) -> StoreResult<Vec<Row>> {
-        let sql = numbered(&s.sql);
-        Ok(bind(&sql, s.args)
+        let Some((sql, args)) = render(s) else {
+            return Ok(Vec::new());
+        };
+        Ok(bind(&sql, args)
             .fetch_all(&self.pool)
             .await
             .map_err(|e| map_err(e, "row"))?

@@ -2,6 +2,12 @@
 //! with arguments, fetch rows, open a transaction. Every statement of the store is written once,
 //! with `?` placeholders, in [`super::sql_store`]; the PostgreSQL adapter numbers them (`$1`,
 //! `$2`, ...) before sending.
+//!
+//! A statement over many rows (a batch's inserts) names its rows with a marker, [`ROWS`] or
+//! [`ROWS_AS_V`], and each engine writes them its best way (measured): SQLite as multi-row
+//! `VALUES` in power-of-two slices ([`shaped`]: a handful of statement texts its cache keeps,
+//! each a cheap in-process step), PostgreSQL as one `UNNEST` of one array per column (one fixed
+//! text, one round trip whatever the number of rows).
 
 use super::{StoreError, StoreResult};
 use async_trait::async_trait;
@@ -9,12 +15,36 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{FromRow, Row as _};
 
-/// One statement argument (the types the schema uses).
+/// One statement argument (the types the schema uses; arrays for PostgreSQL's `UNNEST`).
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
     Text(Option<String>),
     Int(Option<i64>),
     Bytes(Option<Vec<u8>>),
+    TextArray(Vec<Option<String>>),
+    IntArray(Vec<Option<i64>>),
+    BytesArray(Vec<Option<Vec<u8>>>),
+}
+
+impl Arg {
+    fn into_text(self) -> Option<String> {
+        match self {
+            Arg::Text(v) => v,
+            other => panic!("a text column holds {other:?}"),
+        }
+    }
+    fn into_int(self) -> Option<i64> {
+        match self {
+            Arg::Int(v) => v,
+            other => panic!("an integer column holds {other:?}"),
+        }
+    }
+    fn into_bytes(self) -> Option<Vec<u8>> {
+        match self {
+            Arg::Bytes(v) => v,
+            other => panic!("a bytes column holds {other:?}"),
+        }
+    }
 }
 
 impl From<&str> for Arg {
@@ -73,11 +103,133 @@ impl From<&Option<Vec<u8>>> for Arg {
     }
 }
 
-/// A statement being built: SQL text with `?` placeholders and its arguments.
+/// Where a statement's rows go, as a query (`INSERT INTO t (a, b) {ROWS} ...`).
+pub(crate) const ROWS: &str = "{rows}";
+/// Where a statement's rows go, as a relation named `v` with columns `column1`, `column2`, ...
+/// (`UPDATE t SET ... FROM {ROWS_AS_V} WHERE t.k = v.column1`).
+pub(crate) const ROWS_AS_V: &str = "{rows_as_v}";
+
+/// A statement being built: SQL text with `?` placeholders and its arguments, and at most one
+/// set of rows (placed at its marker, after the arguments of the text before it).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Stmt {
     pub sql: String,
     pub args: Vec<Arg>,
+    /// Rows of equal width, in order.
+    pub rows: Vec<Vec<Arg>>,
+}
+
+/// A statement as an engine sends it: its text and its arguments.
+pub(crate) type Rendered = (String, Vec<Arg>);
+
+impl Stmt {
+    /// A statement over `rows`; `sql` holds [`ROWS`] or [`ROWS_AS_V`] once.
+    pub fn with_rows(sql: &str, rows: Vec<Vec<Arg>>) -> Stmt {
+        debug_assert!(sql.contains(ROWS) || sql.contains(ROWS_AS_V));
+        Stmt {
+            sql: sql.to_string(),
+            args: Vec::new(),
+            rows,
+        }
+    }
+
+    /// How many `?` of the text come before the rows marker.
+    fn args_before_rows(&self) -> (usize, &str, &str, bool) {
+        let (at, marker, relation) = match self.sql.find(ROWS_AS_V) {
+            Some(i) => (i, ROWS_AS_V, true),
+            None => (self.sql.find(ROWS).unwrap_or(self.sql.len()), ROWS, false),
+        };
+        let before = &self.sql[..at];
+        let after = self.sql.get(at + marker.len()..).unwrap_or("");
+        (before.matches('?').count(), before, after, relation)
+    }
+
+    /// SQLite: the rows as multi-row `VALUES`, one statement per [`shaped`] slice.
+    pub fn render_values(self) -> Vec<Rendered> {
+        if self.rows.is_empty() && !self.sql.contains(ROWS) && !self.sql.contains(ROWS_AS_V) {
+            return vec![(self.sql, self.args)];
+        }
+        let (n_before, before, after, relation) = self.args_before_rows();
+        let (before, after) = (before.to_string(), after.to_string());
+        let mut out = Vec::new();
+        for chunk in shaped(&self.rows) {
+            let mut sql = before.clone();
+            sql.push_str(if relation { "(VALUES " } else { "VALUES " });
+            let mut args: Vec<Arg> = self.args[..n_before].to_vec();
+            for (i, row) in chunk.iter().enumerate() {
+                sql.push_str(if i > 0 { ", (" } else { "(" });
+                for (j, v) in row.iter().enumerate() {
+                    sql.push_str(if j > 0 { ", ?" } else { "?" });
+                    args.push(v.clone());
+                }
+                sql.push(')');
+            }
+            if relation {
+                sql.push_str(") AS v");
+            }
+            sql.push_str(&after);
+            args.extend(self.args[n_before..].iter().cloned());
+            out.push((sql, args));
+        }
+        out
+    }
+
+    /// PostgreSQL: the rows as one `UNNEST` of one array per column (typed from the first
+    /// row); `?` numbered.
+    pub fn render_unnest(self) -> Option<Rendered> {
+        if self.rows.is_empty() {
+            if self.sql.contains(ROWS) || self.sql.contains(ROWS_AS_V) {
+                return None;
+            }
+            return Some((numbered(&self.sql), self.args));
+        }
+        let (n_before, before, after, relation) = self.args_before_rows();
+        let width = self.rows[0].len();
+        let mut sql = before.to_string();
+        sql.push_str(if relation {
+            "UNNEST("
+        } else {
+            "SELECT * FROM UNNEST("
+        });
+        let mut args: Vec<Arg> = self.args[..n_before].to_vec();
+        for j in 0..width {
+            let column = self.rows.iter().map(|r| r[j].clone());
+            let (array, ty) = match &self.rows[0][j] {
+                Arg::Text(_) | Arg::TextArray(_) => (
+                    Arg::TextArray(column.map(Arg::into_text).collect()),
+                    "text[]",
+                ),
+                Arg::Int(_) | Arg::IntArray(_) => {
+                    (Arg::IntArray(column.map(Arg::into_int).collect()), "int8[]")
+                }
+                Arg::Bytes(_) | Arg::BytesArray(_) => (
+                    Arg::BytesArray(column.map(Arg::into_bytes).collect()),
+                    "bytea[]",
+                ),
+            };
+            if j > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str("CAST(? AS ");
+            sql.push_str(ty);
+            sql.push(')');
+            args.push(array);
+        }
+        sql.push(')');
+        if relation {
+            sql.push_str(" AS v(");
+            for j in 1..=width {
+                if j > 1 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("column{j}"));
+            }
+            sql.push(')');
+        }
+        sql.push_str(after);
+        args.extend(self.args[n_before..].iter().cloned());
+        Some((numbered(&sql), args))
+    }
 }
 
 impl Stmt {
@@ -85,6 +237,7 @@ impl Stmt {
         Stmt {
             sql: sql.to_string(),
             args: Vec::new(),
+            rows: Vec::new(),
         }
     }
     /// Appends SQL text.
@@ -134,6 +287,7 @@ macro_rules! stmt {
         $crate::store::sql::Stmt {
             sql: ($sql).to_string(),
             args: vec![$($crate::store::sql::Arg::from($arg)),*],
+            rows: Vec::new(),
         }
     };
 }
@@ -276,6 +430,64 @@ pub(crate) fn numbered(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rows() -> Vec<Vec<Arg>> {
+        (0..3i64)
+            .map(|i| vec![Arg::from(i), Arg::from(format!("k{i}"))])
+            .collect()
+    }
+
+    #[test]
+    fn rows_render_as_values_for_sqlite() {
+        let mut s = Stmt::with_rows("INSERT INTO t (a, b) {rows} RETURNING a", rows());
+        s.args.clear();
+        let out = s.render_values();
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            out[0].0,
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) RETURNING a"
+        );
+        assert_eq!(out[1].1.len(), 2);
+        let mut u = Stmt::with_rows(
+            "UPDATE t SET x = ? FROM {rows_as_v} WHERE t.b = v.column2 AND t.c < ?",
+            rows(),
+        );
+        u.args = vec![Arg::from(1i64), Arg::from(2i64)];
+        let out = u.render_values();
+        assert_eq!(
+            out[0].0,
+            "UPDATE t SET x = ? FROM (VALUES (?, ?), (?, ?)) AS v WHERE t.b = v.column2 AND t.c < ?"
+        );
+        assert!(matches!(out[0].1[0], Arg::Int(Some(1))));
+        assert!(matches!(out[0].1.last(), Some(Arg::Int(Some(2)))));
+    }
+
+    #[test]
+    fn rows_render_as_one_unnest_for_postgres() {
+        let (sql, args) = Stmt::with_rows("INSERT INTO t (a, b) {rows} RETURNING a", rows())
+            .render_unnest()
+            .unwrap();
+        assert_eq!(
+            sql,
+            "INSERT INTO t (a, b) SELECT * FROM UNNEST(CAST($1 AS int8[]), CAST($2 AS text[])) RETURNING a"
+        );
+        assert!(matches!(&args[0], Arg::IntArray(v) if v.len() == 3));
+        let mut u = Stmt::with_rows(
+            "UPDATE t SET x = ? FROM {rows_as_v} WHERE t.b = v.column2",
+            rows(),
+        );
+        u.args = vec![Arg::from(1i64)];
+        let (sql, _) = u.render_unnest().unwrap();
+        assert_eq!(
+            sql,
+            "UPDATE t SET x = $1 FROM UNNEST(CAST($2 AS int8[]), CAST($3 AS text[])) AS v(column1, column2) WHERE t.b = v.column2"
+        );
+        assert!(
+            Stmt::with_rows("INSERT INTO t (a) {rows}", vec![])
+                .render_unnest()
+                .is_none()
+        );
+    }
 
     #[test]
     fn batches_split_into_powers_of_two() {

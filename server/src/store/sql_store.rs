@@ -4,7 +4,7 @@
 
 use super::batch::{BatchWriter, GroupCommit, WriteOp};
 use super::counts::{self, ALL, Deltas};
-use super::sql::{Arg, Engine, Row, Stmt, Tx, decode_all, shaped, stmt};
+use super::sql::{Arg, Engine, ROWS, ROWS_AS_V, Row, Stmt, Tx, decode_all, stmt};
 use super::*;
 use crate::fault::{FaultStage, Faults};
 use std::collections::{HashMap, HashSet};
@@ -92,37 +92,25 @@ fn bump_changes() -> Stmt {
 /// Inserts grants (`ON CONFLICT DO NOTHING`); returns the ids that went in.
 async fn insert_grants(tx: &mut dyn Tx, grants: &[&GrantRec]) -> StoreResult<HashSet<String>> {
     let mut inserted = HashSet::new();
-    // 21 arguments a row: well inside both engines' limits.
-    for chunk in shaped(grants) {
-        let mut s = Stmt::new(&format!("INSERT INTO grants ({GRANT_COLUMNS}) VALUES "));
-        for (i, g) in chunk.iter().enumerate() {
-            if i > 0 {
-                s.sql(", ");
-            }
-            s.tuple(grant_args(g));
-        }
-        s.sql(" ON CONFLICT DO NOTHING RETURNING id");
-        for row in tx.fetch(s).await? {
-            inserted.insert(row.text(0)?.unwrap_or_default());
-        }
+    let s = Stmt::with_rows(
+        &format!("INSERT INTO grants ({GRANT_COLUMNS}) {ROWS} ON CONFLICT DO NOTHING RETURNING id"),
+        grants.iter().map(|g| grant_args(g)).collect(),
+    );
+    for row in tx.fetch(s).await? {
+        inserted.insert(row.text(0)?.unwrap_or_default());
     }
     Ok(inserted)
 }
 
 async fn insert_audits(tx: &mut dyn Tx, audits: &[&AuditRec]) -> StoreResult<()> {
-    for chunk in shaped(audits) {
-        let mut s = Stmt::new(
+    let s = Stmt::with_rows(
+        &format!(
             "INSERT INTO audit_log (id, app_id, actor, action, grant_id, principal_type, \
-             principal, label, reason, at) VALUES ",
-        );
-        for (i, a) in chunk.iter().enumerate() {
-            if i > 0 {
-                s.sql(", ");
-            }
-            s.tuple(audit_args(a));
-        }
-        tx.execute(s).await?;
-    }
+             principal, label, reason, at) {ROWS}"
+        ),
+        audits.iter().map(|a| audit_args(a)).collect(),
+    );
+    tx.execute(s).await?;
     Ok(())
 }
 
@@ -136,36 +124,32 @@ async fn apply_counts(
 ) -> StoreResult<()> {
     let apps: Vec<(String, [i64; 3])> = deltas.apps().map(|(a, d)| (a.to_string(), d)).collect();
     let mut watermark: HashMap<String, i64> = HashMap::new();
-    for chunk in shaped(&apps) {
-        let mut s = Stmt::new(
+    let s = Stmt::with_rows(
+        &format!(
             "INSERT INTO grant_counts (app_id, dim, value, total, revoked, expired, watermark) \
-             VALUES ",
-        );
-        for (i, (app, d)) in chunk.iter().enumerate() {
-            if i > 0 {
-                s.sql(", ");
-            }
-            s.tuple([
-                app.into(),
-                ALL.into(),
-                "".into(),
-                d[0].into(),
-                d[1].into(),
-                d[2].into(),
-                Arg::Int(None),
-            ]);
-        }
-        s.sql(
-            " ON CONFLICT (app_id, dim, value) DO UPDATE SET \
+             {ROWS} ON CONFLICT (app_id, dim, value) DO UPDATE SET \
              total = grant_counts.total + excluded.total, \
              revoked = grant_counts.revoked + excluded.revoked, \
              expired = grant_counts.expired + excluded.expired \
-             RETURNING app_id, watermark",
-        );
-        for row in tx.fetch(s).await? {
-            if let (Some(app), Some(w)) = (row.text(0)?, row.int(1)?) {
-                watermark.insert(app, w);
-            }
+             RETURNING app_id, watermark"
+        ),
+        apps.iter()
+            .map(|(app, d)| {
+                vec![
+                    app.into(),
+                    ALL.into(),
+                    "".into(),
+                    d[0].into(),
+                    d[1].into(),
+                    d[2].into(),
+                    Arg::Int(None),
+                ]
+            })
+            .collect(),
+    );
+    for row in tx.fetch(s).await? {
+        if let (Some(app), Some(w)) = (row.text(0)?, row.int(1)?) {
+            watermark.insert(app, w);
         }
     }
     // Grants already expired by their app's watermark (a clock ahead of this one moved it).
@@ -188,34 +172,31 @@ async fn apply_counts(
         ))
         .await?;
     }
-    let others: Vec<_> = deltas.others().collect();
-    for chunk in shaped(&others) {
-        let mut s = Stmt::new(
-            "INSERT INTO grant_counts (app_id, dim, value, total, revoked, expired, watermark) \
-             VALUES ",
-        );
-        for (i, (app, dim, value, d)) in chunk.iter().enumerate() {
-            if i > 0 {
-                s.sql(", ");
-            }
-            s.tuple([
-                (*app).into(),
-                (*dim).into(),
-                (*value).into(),
+    let others: Vec<Vec<Arg>> = deltas
+        .others()
+        .map(|(app, dim, value, d)| {
+            vec![
+                app.into(),
+                dim.into(),
+                value.into(),
                 d[0].into(),
                 d[1].into(),
                 d[2].into(),
                 Arg::Int(None),
-            ]);
-        }
-        s.sql(
-            " ON CONFLICT (app_id, dim, value) DO UPDATE SET \
+            ]
+        })
+        .collect();
+    let s = Stmt::with_rows(
+        &format!(
+            "INSERT INTO grant_counts (app_id, dim, value, total, revoked, expired, watermark) \
+             {ROWS} ON CONFLICT (app_id, dim, value) DO UPDATE SET \
              total = grant_counts.total + excluded.total, \
              revoked = grant_counts.revoked + excluded.revoked, \
-             expired = grant_counts.expired + excluded.expired",
-        );
-        tx.execute(s).await?;
-    }
+             expired = grant_counts.expired + excluded.expired"
+        ),
+        others,
+    );
+    tx.execute(s).await?;
     Ok(())
 }
 
@@ -251,27 +232,29 @@ impl BatchWriter for Writer {
             }
         }
         let unique: Vec<usize> = first.values().copied().collect();
-        for chunk in shaped(&unique) {
-            let mut s = Stmt::new("INSERT INTO nonces (expires_at, digest) VALUES ");
-            for (n, &i) in chunk.iter().enumerate() {
-                let (digest, expires_at) = nonce_of(&ops[i]).expect("a nonce");
-                if n > 0 {
-                    s.sql(", ");
-                }
-                s.tuple([expires_at.into(), digest.to_vec().into()]);
-            }
-            s.sql(" ON CONFLICT (expires_at, digest) DO NOTHING RETURNING digest");
-            let fresh: HashSet<Vec<u8>> = tx
-                .fetch(s)
-                .await?
+        let s = Stmt::with_rows(
+            &format!(
+                "INSERT INTO nonces (expires_at, digest) {ROWS} \
+                 ON CONFLICT (expires_at, digest) DO NOTHING RETURNING digest"
+            ),
+            unique
                 .iter()
-                .filter_map(|r| r.bytes(0).ok().flatten())
-                .collect();
-            for &i in chunk {
-                let (digest, _) = nonce_of(&ops[i]).expect("a nonce");
-                if !fresh.contains(&digest[..]) {
-                    replayed.insert(i);
-                }
+                .map(|&i| {
+                    let (digest, expires_at) = nonce_of(&ops[i]).expect("a nonce");
+                    vec![expires_at.into(), digest.to_vec().into()]
+                })
+                .collect(),
+        );
+        let fresh: HashSet<Vec<u8>> = tx
+            .fetch(s)
+            .await?
+            .iter()
+            .filter_map(|r| r.bytes(0).ok().flatten())
+            .collect();
+        for &i in &unique {
+            let (digest, _) = nonce_of(&ops[i]).expect("a nonce");
+            if !fresh.contains(&digest[..]) {
+                replayed.insert(i);
             }
         }
         for (i, op) in ops.iter().enumerate() {
@@ -306,21 +289,19 @@ impl BatchWriter for Writer {
                 .map(|&i| grant(i))
                 .filter(|g| g.sibling_key.is_some())
                 .collect();
-            for chunk in shaped(&labelled) {
-                let mut s = Stmt::new("UPDATE grants SET sibling_key = NULL FROM (VALUES ");
-                for (n, g) in chunk.iter().enumerate() {
-                    if n > 0 {
-                        s.sql(", ");
-                    }
-                    s.tuple([(&g.sibling_key).into(), g.created_at.into()]);
-                }
-                s.sql(
-                    ") AS v WHERE grants.sibling_key = v.column1 \
+            let s = Stmt::with_rows(
+                &format!(
+                    "UPDATE grants SET sibling_key = NULL FROM {ROWS_AS_V} \
+                     WHERE grants.sibling_key = v.column1 \
                      AND grants.grant_expires_at IS NOT NULL \
-                     AND grants.grant_expires_at <= v.column2",
-                );
-                tx.execute(s).await?;
-            }
+                     AND grants.grant_expires_at <= v.column2"
+                ),
+                labelled
+                    .iter()
+                    .map(|g| vec![(&g.sibling_key).into(), g.created_at.into()])
+                    .collect(),
+            );
+            tx.execute(s).await?;
             let grants: Vec<&GrantRec> = creates.iter().map(|&i| grant(i)).collect();
             let inserted = insert_grants(tx.as_mut(), &grants).await?;
             let pause = creates

@@ -80,9 +80,39 @@ fn bind(sql: &str, args: Vec<Arg>) -> sqlx::query::Query<'_, Sqlite, SqliteArgum
             Arg::Text(v) => q.bind(v),
             Arg::Int(v) => q.bind(v),
             Arg::Bytes(v) => q.bind(v),
+            other => unreachable!("SQLite gets rows as VALUES, not {other:?}"),
         };
     }
     q
+}
+
+/// Runs `s` (one statement per slice of its rows) on `conn`; the rows changed, and the rows
+/// fetched when `fetch`.
+async fn run<'c, E>(conn: E, s: Stmt, fetch: bool) -> StoreResult<(u64, Vec<Row>)>
+where
+    E: sqlx::Executor<'c, Database = Sqlite> + Copy,
+{
+    let mut changed = 0;
+    let mut rows = Vec::new();
+    for (sql, args) in s.render_values() {
+        if fetch {
+            rows.extend(
+                bind(&sql, args)
+                    .fetch_all(conn)
+                    .await
+                    .map_err(|e| map_err(e, "row"))?
+                    .into_iter()
+                    .map(Row::Sqlite),
+            );
+        } else {
+            changed += bind(&sql, args)
+                .execute(conn)
+                .await
+                .map_err(|e| map_err(e, "row"))?
+                .rows_affected();
+        }
+    }
+    Ok((changed, rows))
 }
 
 struct SqliteTx(Transaction<'static, Sqlite>);
@@ -90,20 +120,29 @@ struct SqliteTx(Transaction<'static, Sqlite>);
 #[async_trait]
 impl Conn for SqliteTx {
     async fn execute(&mut self, s: Stmt) -> StoreResult<u64> {
-        Ok(bind(&s.sql, s.args)
-            .execute(&mut *self.0)
-            .await
-            .map_err(|e| map_err(e, "row"))?
-            .rows_affected())
+        let mut changed = 0;
+        for (sql, args) in s.render_values() {
+            changed += bind(&sql, args)
+                .execute(&mut *self.0)
+                .await
+                .map_err(|e| map_err(e, "row"))?
+                .rows_affected();
+        }
+        Ok(changed)
     }
     async fn fetch(&mut self, s: Stmt) -> StoreResult<Vec<Row>> {
-        Ok(bind(&s.sql, s.args)
-            .fetch_all(&mut *self.0)
-            .await
-            .map_err(|e| map_err(e, "row"))?
-            .into_iter()
-            .map(Row::Sqlite)
-            .collect())
+        let mut rows = Vec::new();
+        for (sql, args) in s.render_values() {
+            rows.extend(
+                bind(&sql, args)
+                    .fetch_all(&mut *self.0)
+                    .await
+                    .map_err(|e| map_err(e, "row"))?
+                    .into_iter()
+                    .map(Row::Sqlite),
+            );
+        }
+        Ok(rows)
     }
 }
 
@@ -224,31 +263,15 @@ impl Engine for SqliteEngine {
     }
 
     async fn execute(&self, s: Stmt) -> StoreResult<u64> {
-        Ok(bind(&s.sql, s.args)
-            .execute(&self.writer)
-            .await
-            .map_err(|e| map_err(e, "row"))?
-            .rows_affected())
+        Ok(run(&self.writer, s, false).await?.0)
     }
 
     async fn fetch(&self, s: Stmt) -> StoreResult<Vec<Row>> {
-        Ok(bind(&s.sql, s.args)
-            .fetch_all(&self.reader)
-            .await
-            .map_err(|e| map_err(e, "row"))?
-            .into_iter()
-            .map(Row::Sqlite)
-            .collect())
+        Ok(run(&self.reader, s, true).await?.1)
     }
 
     async fn fetch_writing(&self, s: Stmt) -> StoreResult<Vec<Row>> {
-        Ok(bind(&s.sql, s.args)
-            .fetch_all(&self.writer)
-            .await
-            .map_err(|e| map_err(e, "row"))?
-            .into_iter()
-            .map(Row::Sqlite)
-            .collect())
+        Ok(run(&self.writer, s, true).await?.1)
     }
 
     async fn close(&self) {
