@@ -21,8 +21,8 @@ PROFILE_DIR := $(if $(filter dev,$(GRANTLINE_PROFILE)),debug,$(GRANTLINE_PROFILE
 SERVER_BIN := $(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/$(PROFILE_DIR)/grantline-server
 export GRANTLINE_SERVER_BIN := $(SERVER_BIN)
 
-.PHONY: test demo setup lint test-rust test-official test-python test-node test-dist-quick \
-        server bench dist test-dist
+.PHONY: test demo setup lint test-rust test-official test-postgres test-python test-node \
+        test-dist-quick server bench dist test-dist
 
 setup:
 	@bash scripts/setup.sh
@@ -41,6 +41,12 @@ test-rust: server
 test-official: server
 	bash server/tests/official/run.sh
 
+# The server's integration suite and the official-client suite again, against a throw-away
+# PostgreSQL cluster (installed from Debian's packages when missing; see the script).
+test-postgres: server
+	GRANTLINE_TEST_STORE=postgres bash server/scripts/with-postgres.sh \
+		bash -c 'cargo test -p grantline-server && bash server/tests/official/run.sh'
+
 test-python: server
 	bash bindings-python/scripts/test.sh
 
@@ -54,15 +60,18 @@ test-dist-quick: test-python test-node
 	python3 scripts/dist.py --quick $(CARGO_TARGET_DIR)/dist-quick
 	bash scripts/test-dist.sh --quick $(CARGO_TARGET_DIR)/dist-quick
 
-test: lint test-rust test-official test-python test-node test-dist-quick
+test: lint test-rust test-official test-postgres test-python test-node test-dist-quick
 	@if [ -d dist ]; then $(MAKE) --no-print-directory test-dist; fi
 	@echo "make test: every suite passed"
 
 demo: server
 	bash scripts/demo.sh
 
+# Release build; SQLite and PostgreSQL, 1 and 2 instances, lists up to 1M grants (~25 min).
 bench: setup
-	cargo run --release -p grantline-server --bin grantline-server-bench
+	cargo build --release -p grantline-server --bins
+	bash server/scripts/with-postgres.sh \
+	  $(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/release/grantline-server-bench
 
 # Every release artifact (wheels, sdist, npm packages, static servers, crates) into dist/: about
 # an hour of CPU on 2 cores from nothing. See README "Install".
