@@ -4,6 +4,10 @@
 //! dialect, which is how the Kotlin layer writes them), runs the call on the runtime, and the
 //! result comes back as a typed [`NativeOutcome`].
 
+// `NativeError` is as large as the FFI record it is (uniffi lowers it field by field; a `Box`
+// is not an FFI type), and errors are the cold path.
+#![allow(clippy::result_large_err)]
+
 use crate::error::NativeError;
 use crate::models::{CreateGrantResult, GrantItem, GrantPage, RevokeGrantResult};
 use crate::runtime;
