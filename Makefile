@@ -8,7 +8,7 @@ export CARGO_TERM_COLOR ?= never
 SERVER_BIN := $(CARGO_TARGET_DIR)/debug/grantline-server
 export GRANTLINE_SERVER_BIN := $(SERVER_BIN)
 
-.PHONY: test demo setup lint test-rust test-official test-python test-node server bench
+.PHONY: test demo setup lint test-rust test-official test-python test-node test-kotlin server bench bench-kotlin
 
 setup:
 	@bash scripts/setup.sh
@@ -32,7 +32,10 @@ test-python: server
 test-node: server
 	bash bindings-node/scripts/test.sh
 
-test: lint test-rust test-official test-python test-node
+test-kotlin: server
+	bash bindings-kotlin/scripts/test.sh
+
+test: lint test-rust test-official test-python test-node test-kotlin
 	@echo "make test: every suite passed"
 
 demo: server
@@ -40,3 +43,7 @@ demo: server
 
 bench: setup
 	cargo run --release -p grantline-server --bin grantline-server-bench
+
+bench-kotlin: setup
+	cargo build --release -p grantline-server --bin grantline-server
+	GRANTLINE_SERVER_BIN=$(CARGO_TARGET_DIR)/release/grantline-server bash bindings-kotlin/scripts/bench.sh
