@@ -5,7 +5,7 @@
 # -Dbench.rounds=… etc. (see bench/Bench.kt) go to the JVM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -B -q -ntp -Dnative.profile=release test-compile
-mvn -B -q -ntp dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
+mvn -B -q -ntp -Dstyle.color=never -Dnative.profile=release test-compile
+mvn -B -q -ntp -Dstyle.color=never dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
 exec java -Xms512m -Xmx512m -Dgrantline.repo="$(cd .. && pwd)" "$@" \
   -cp "target/classes:target/test-classes:$(cat target/bench.classpath)" dev.grantline.bench.BenchKt

@@ -4,5 +4,5 @@
 # repository's root exports them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -q -B test-compile
-mvn -q -B exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.grantline.examples.QuickstartKt
+mvn -q -B -ntp -Dstyle.color=never test-compile
+mvn -q -B -ntp -Dstyle.color=never exec:java -Dexec.classpathScope=test -Dexec.mainClass=dev.grantline.examples.QuickstartKt

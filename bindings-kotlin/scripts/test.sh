@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== mvn verify (native library, uniffi bindings, JUnit against grantline-server, jar)"
-mvn -B -ntp verify
+mvn -B -ntp -Dstyle.color=never verify
 jar=target/grantline-0.1.0.jar
 echo "== $jar carries the native library and the generated bindings"
 listing=$(unzip -l "$jar")
