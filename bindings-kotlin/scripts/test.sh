@@ -8,7 +8,7 @@ echo "== mvn verify (native library, uniffi bindings, JUnit against grantline-se
 mvn -B -ntp -Dstyle.color=never verify
 jar=target/grantline-0.1.0.jar
 echo "== $jar carries the native library and the generated bindings"
-listing=$(unzip -l "$jar")
+listing=$(jar tf "$jar")
 for entry in linux-x86-64/libgrantline_kotlin.so dev/grantline/App.class dev/grantline/GrantItem\$ManagedSecret.class \
   dev/grantline/SiblingLabelConflictException.class; do
   grep -qF "$entry" <<<"$listing" || { echo "missing from the jar: $entry" >&2; exit 1; }
