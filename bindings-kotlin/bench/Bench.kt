@@ -139,22 +139,21 @@ private fun measure(name: String, one: suspend (Int) -> Unit): Round {
     return median
 }
 
-private fun load(name: String, one: suspend (Int) -> Unit): Pair<Double, Double> = runBlocking(Dispatchers.Default) {
-    val run = { n: Int ->
-        runBlocking(Dispatchers.Default) {
-            val gate = Semaphore(IN_FLIGHT)
-            val cpu0 = os.processCpuTime
-            val t0 = System.nanoTime()
-            val jobs = (0 until n).map { i -> launch { gate.withPermit { one(i) } } }
-            jobs.forEach { it.join() }
-            val secs = (System.nanoTime() - t0) / 1e9
-            Pair(n / secs, (os.processCpuTime - cpu0) / 1e6 / n)
-        }
-    }
-    run(LOAD_CALLS / 3) // warm-up
-    val rounds = (1..3).map { run(LOAD_CALLS) }.sortedBy { it.first }
+/** One round of [calls] calls, [IN_FLIGHT] at a time: calls/s and client CPU per call. */
+private fun loadRound(calls: Int, one: suspend (Int) -> Unit): Pair<Double, Double> = runBlocking {
+    val gate = Semaphore(IN_FLIGHT)
+    val cpu0 = os.processCpuTime
+    val t0 = System.nanoTime()
+    (0 until calls).map { i -> launch(Dispatchers.Default) { gate.withPermit { one(i) } } }.forEach { it.join() }
+    val secs = (System.nanoTime() - t0) / 1e9
+    Pair(calls / secs, (os.processCpuTime - cpu0) / 1e6 / calls)
+}
+
+private fun load(name: String, one: suspend (Int) -> Unit): Pair<Double, Double> {
+    loadRound(LOAD_CALLS / 3, one) // warm-up
+    val rounds = (1..3).map { loadRound(LOAD_CALLS, one) }.sortedBy { it.first }
     System.err.println("  $name at $IN_FLIGHT in flight: calls/s per round ${rounds.joinToString { "%.0f".format(it.first) }}")
-    rounds[1]
+    return rounds[1]
 }
 
 fun main() {
