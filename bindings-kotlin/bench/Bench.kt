@@ -35,7 +35,7 @@ import java.util.concurrent.CompletableFuture
 import javax.crypto.Mac
 import javax.crypto.spec.SecretKeySpec
 
-private val WARMUP = System.getProperty("bench.warmup", "300").toInt()
+private val WARMUP = System.getProperty("bench.warmup", "1000").toInt()
 private val ROUNDS = System.getProperty("bench.rounds", "5").toInt()
 private val CALLS = System.getProperty("bench.calls", "300").toInt()
 private val LOAD_CALLS = System.getProperty("bench.loadCalls", "3000").toInt()
@@ -91,7 +91,7 @@ class HandWritten(private val apiKey: String, private val baseUrl: String) {
     }
 
     private fun <T> parse(res: HttpResponse<ByteArray>, type: Class<T>): T {
-        check(res.statusCode() == 200) { "HTTP ${res.statusCode()}: ${String(res.body())}" }
+        check(res.statusCode() in 200..299) { "HTTP ${res.statusCode()}: ${String(res.body())}" }
         return mapper.readValue(res.body(), type)
     }
 
