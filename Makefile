@@ -22,7 +22,7 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/$(PROFILE_DIR)/grantline
 export GRANTLINE_SERVER_BIN := $(SERVER_BIN)
 
 .PHONY: test demo setup lint test-rust test-official test-postgres test-python test-node \
-        test-dist-quick server bench dist test-dist
+        test-kotlin test-dist-quick server bench bench-kotlin dist test-dist
 
 setup:
 	@bash scripts/setup.sh
@@ -53,6 +53,9 @@ test-python: server
 test-node: server
 	bash bindings-node/scripts/test.sh
 
+test-kotlin: server
+	bash bindings-kotlin/scripts/test.sh
+
 # The quick slice of test-dist: the host's wheel and npm packages (dev profile, from the cache the
 # suites above filled) installed with no Rust toolchain or compiler on PATH, npm's from a local
 # registry; the quickstarts run against the server.
@@ -60,7 +63,7 @@ test-dist-quick: test-python test-node
 	python3 scripts/dist.py --quick $(CARGO_TARGET_DIR)/dist-quick
 	bash scripts/test-dist.sh --quick $(CARGO_TARGET_DIR)/dist-quick
 
-test: lint test-rust test-official test-postgres test-python test-node test-dist-quick
+test: lint test-rust test-official test-postgres test-python test-node test-kotlin test-dist-quick
 	@if [ -d dist ]; then $(MAKE) --no-print-directory test-dist; fi
 	@echo "make test: every suite passed"
 
@@ -72,6 +75,11 @@ bench: setup
 	cargo build --release -p grantline-server --bins
 	bash server/scripts/with-postgres.sh \
 	  $(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/release/grantline-server-bench
+
+bench-kotlin: setup
+	cargo build --release -p grantline-server --bin grantline-server
+	GRANTLINE_SERVER_BIN=$(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/release/grantline-server \
+	  bash bindings-kotlin/scripts/bench.sh
 
 # Every release artifact (wheels, sdist, npm packages, static servers, crates) into dist/: about
 # an hour of CPU on 2 cores from nothing. See README "Install".

@@ -12,7 +12,8 @@ Where it goes:
   `grantline.__version__` is the compiled module's `CARGO_PKG_VERSION`;
 - npm needs a literal in `bindings-node/package.json` (and its lock file): `--write` sets it,
   `--check` (run by `make lint`) fails when it drifts; `make dist` stamps the same version on
-  every platform package and on the main package's `optionalDependencies`.
+  every platform package and on the main package's `optionalDependencies`;
+- Maven needs a literal in `bindings-kotlin/pom.xml` (the project's own `<version>`): the same.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ CARGO = ROOT / "Cargo.toml"
 PYPROJECT = ROOT / "bindings-python" / "pyproject.toml"
 PACKAGE_JSON = ROOT / "bindings-node" / "package.json"
 PACKAGE_LOCK = ROOT / "bindings-node" / "package-lock.json"
+POM = ROOT / "bindings-kotlin" / "pom.xml"
+POM_VERSION = re.compile(r"(<artifactId>grantline</artifactId>\s*<version>)([^<]*)(</version>)")
 
 
 def workspace_version() -> str:
@@ -51,6 +54,9 @@ def problems(version: str) -> list[str]:
                          ('packages[""].version', lock.get("packages", {}).get("", {}).get("version"))):
         if value != version:
             found.append(f"bindings-node/package-lock.json {where} is {value!r}")
+    pom = POM_VERSION.search(POM.read_text())
+    if pom is None or pom.group(2) != version:
+        found.append(f"bindings-kotlin/pom.xml version is {pom and pom.group(2)!r}")
     return found
 
 
@@ -64,6 +70,7 @@ def write(version: str) -> None:
         if path is PACKAGE_LOCK:
             data["packages"][""]["version"] = version
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    POM.write_text(POM_VERSION.sub(rf"\g<1>{version}\g<3>", POM.read_text(), count=1))
 
 
 def main(argv: list[str]) -> int:
