@@ -7,7 +7,8 @@ mkfifo "$_gl_tmp/stdin"
   --exit-on-stdin-close <"$_gl_tmp/stdin" >"$_gl_tmp/tenant.json" 2>"$_gl_tmp/server.log" &
 _gl_pid=$!
 exec {_gl_stdin}>"$_gl_tmp/stdin"   # the server runs while this stays open
-_gl_stop() { exec {_gl_stdin}>&-; kill "$_gl_pid" 2>/dev/null; wait "$_gl_pid" 2>/dev/null; rm -rf "$_gl_tmp"; }
+# (`|| true`: under `set -e` a server ended by the kill would fail the caller's exit.)
+_gl_stop() { exec {_gl_stdin}>&-; kill "$_gl_pid" 2>/dev/null || true; wait "$_gl_pid" 2>/dev/null || true; rm -rf "$_gl_tmp"; }
 trap _gl_stop EXIT
 for _ in $(seq 1 100); do
   [ -s "$_gl_tmp/tenant.json" ] && break

@@ -4,4 +4,3 @@ set -euo pipefail
 if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
   rustup component add rustfmt clippy
 fi
-bash "$(dirname "$0")/claim-target-dir.sh"

@@ -7,6 +7,8 @@
 import { inspect } from 'node:util';
 import {
   decodeCreateGrantResult,
+  decodeDelegationResult,
+  decodeGrantInfo,
   decodeGrantItems,
   decodeGrantPage,
   decodeRevokeGrantResult,
@@ -23,12 +25,18 @@ import type {
   AgentOptions,
   AgentPrincipal,
   AppOptions,
+  Constraints,
   CreateGrantResult,
   CreateManagedSecretGrantOptions,
+  DelegateOptions,
+  DelegationResult,
+  GrantInfo,
   GrantItem,
   GrantPage,
   ListGrantsOptions,
+  MintGrantOptions,
   Principal,
+  RevokeDelegationOptions,
   RevokeGrantOptions,
   RevokeGrantResult,
   UserTokenGetter,
@@ -61,6 +69,9 @@ function unwrap<T>(value: T | NativeError): T {
 
 /** Builds a call's result from its packed form. */
 type Build<T> = (text: string, numbers: Float64Array) => T;
+
+/** The result of an operation that returns nothing. */
+const nothing: Build<void> = () => undefined;
 
 interface Waiter {
   resolve(value: unknown): void;
@@ -139,8 +150,22 @@ async function* walk(cursor: NativeGrantCursor): AsyncGenerator<GrantItem, void,
   }
 }
 
-// The native agent an `App.getAgent` hands to the `Agent` constructor, under a key no user can write.
+// A native client (and getter) handed to a constructor by `getAgent`/`withConstraints`, under a
+// key no user can write.
 const ADOPT = Symbol('grantline.adopt');
+
+interface Adopted<N> {
+  native: N;
+  getter: UserTokenGetter | null;
+}
+
+function adopted<N>(options: unknown): Adopted<N> | undefined {
+  return (options as Record<symbol, Adopted<N> | undefined> | undefined)?.[ADOPT];
+}
+
+function adopt<N, O>(native: N, getter: UserTokenGetter | null): O {
+  return { [ADOPT]: { native, getter } } as unknown as O;
+}
 
 /** What `App` and `Agent` share: the operations both have, settings, closing, display. */
 abstract class Client<P extends Principal> {
@@ -150,6 +175,11 @@ abstract class Client<P extends Principal> {
   protected constructor(nativeClient: NativeApp | NativeAgent, getter: UserTokenGetter | null) {
     this.#native = nativeClient;
     this.#getter = getter;
+  }
+
+  /** The app's user-token getter (none for an agent). */
+  protected get getter(): UserTokenGetter | null {
+    return this.#getter;
   }
 
   /** `args` with the end-user token an app's getter supplies, where `method` takes one. */
@@ -209,6 +239,11 @@ abstract class Client<P extends Principal> {
     this.#native.close();
   }
 
+  /** The native client of a constrained copy (see `withConstraints`). */
+  protected constrainedNative<N>(native: { withConstraints(c: string): N | NativeError }, constraints: Constraints): N {
+    return unwrap(native.withConstraints(encode(constraints)));
+  }
+
   protected describe(extra = ''): string {
     return `${this.constructor.name} { baseUrl: ${JSON.stringify(this.baseUrl)}${extra}, apiKey: '<redacted>' }`;
   }
@@ -233,11 +268,16 @@ export class App extends Client<Principal> {
   readonly #native: NativeApp;
 
   constructor(options: AppOptions) {
-    const { userTokenGetter, ...settings } = options ?? ({} as AppOptions);
-    const getter = checkGetter(userTokenGetter);
-    const created = unwrap(native.NativeApp.create(encode(settings)));
-    super(created, getter);
-    this.#native = created;
+    const given = adopted<NativeApp>(options);
+    let made: Adopted<NativeApp>;
+    if (given !== undefined) {
+      made = given;
+    } else {
+      const { userTokenGetter, ...settings } = options ?? ({} as AppOptions);
+      made = { getter: checkGetter(userTokenGetter), native: unwrap(native.NativeApp.create(encode(settings))) };
+    }
+    super(made.native, made.getter);
+    this.#native = made.native;
   }
 
   /** Revokes a grant of either kind; with `userToken` (or `userTokenGetter`), as that end user. */
@@ -245,10 +285,31 @@ export class App extends Client<Principal> {
     return this.operation('revokeGrant', { grantId, ...options }, decodeRevokeGrantResult);
   }
 
+  /**
+   * Mints a sibling grant on the source grant's credential: the same principal, its own `label`
+   * and policy. Delegations are not copied.
+   */
+  mintGrant(sourceGrantId: string, options: MintGrantOptions): Promise<GrantInfo> {
+    return this.operation('mintGrant', { sourceGrantId, ...options }, decodeGrantInfo);
+  }
+
+  /** Revokes agent `agentId`'s delegation of `grantId` and every one below it. Idempotent. */
+  revokeDelegation(grantId: string, agentId: string, options: RevokeDelegationOptions = {}): Promise<void> {
+    return this.operation('revokeDelegation', { grantId, agentId, ...options }, nothing);
+  }
+
+  /**
+   * A client sharing this one's connections whose every call carries `constraints` inside the
+   * signature. Attenuation only narrows: call it on the original client, not a constrained one.
+   */
+  withConstraints(constraints: Constraints): App {
+    return new App(adopt(this.constrainedNative(this.#native, constraints), this.getter));
+  }
+
   /** An `Agent` acting as the managed agent `agentId` through this app's key. */
   getAgent(agentId: string): Agent {
-    const adopted = unwrap(this.#native.getAgent(typeof agentId === 'string' ? agentId : String(agentId)));
-    return new Agent({ [ADOPT]: adopted } as unknown as AgentOptions);
+    const agent = unwrap(this.#native.getAgent(typeof agentId === 'string' ? agentId : String(agentId)));
+    return new Agent(adopt(agent, null));
   }
 
   toJSON(): { baseUrl: string } {
@@ -261,10 +322,28 @@ export class Agent extends Client<AgentPrincipal> {
   readonly #native: NativeAgent;
 
   constructor(options: AgentOptions) {
-    const adopted = (options as unknown as Record<symbol, NativeAgent | undefined>)?.[ADOPT];
-    const created = adopted ?? unwrap(native.NativeAgent.create(encode(options ?? {})));
+    const created = adopted<NativeAgent>(options)?.native ?? unwrap(native.NativeAgent.create(encode(options ?? {})));
     super(created, null);
     this.#native = created;
+  }
+
+  /**
+   * Hands a grant this agent holds to another agent of the same app, one level deeper: the child
+   * never outlives it (`ttlSeconds` only shortens) nor outranks it (`scopeConstraint` only
+   * narrows); `delegable: true` lets it delegate onward.
+   */
+  delegate(grantId: string, toAgentId: string, options: DelegateOptions = {}): Promise<DelegationResult> {
+    return this.operation('delegate', { grantId, toAgentId, ...options }, decodeDelegationResult);
+  }
+
+  /** Revokes this agent's own delegation of `grantId` (and every one below it). Idempotent. */
+  revokeDelegation(grantId: string, options: RevokeDelegationOptions = {}): Promise<void> {
+    return this.operation('revokeDelegation', { grantId, ...options }, nothing);
+  }
+
+  /** See `App.withConstraints`. */
+  withConstraints(constraints: Constraints): Agent {
+    return new Agent(adopt(this.constrainedNative(this.#native, constraints), null));
   }
 
   /** The impersonated agent id, for agents made by `App.getAgent`. */

@@ -4,6 +4,8 @@
 // consumes its field in the models' field order; object literals keep one shape per model.
 import type {
   CreateGrantResult,
+  DelegationResult,
+  GrantInfo,
   GrantItem,
   GrantPage,
   GrantPolicy,
@@ -134,7 +136,7 @@ function unknownGrantItem(): UnknownGrantItem {
   return {
     grantKind: 'unknown',
     rawGrantKind: optStr(),
-    grantId: optStr(),
+    grantId: str(),
     label: optStr(),
     status: optStr(),
     fields: object(),
@@ -171,6 +173,38 @@ function grantListResult(): GrantPage {
   };
 }
 
+function grantInfo(): GrantInfo {
+  return {
+    grantId: str(),
+    providerId: str(),
+    scopes: strs(),
+    accountIdentifier: optStr(),
+    accountDisplayName: optStr(),
+    apiBaseUrl: optStr(),
+    status: str(),
+    scopeMismatch: bool(),
+    expiresAt: optDate(),
+    createdAt: date(),
+    lastUsedAt: optDate(),
+    principalType: str(),
+    label: optStr(),
+    credentialId: optStr(),
+    grantPolicy: optGrantPolicy(),
+  };
+}
+
+function delegationResult(): DelegationResult {
+  return {
+    grantId: str(),
+    grantKind: str(),
+    parentGrantId: str(),
+    depth: number(),
+    delegable: bool(),
+    status: str(),
+    expiresAt: optDate(),
+  };
+}
+
 function grantItems(): GrantItem[] {
   const count = n[k++]!;
   const out = new Array<GrantItem>(count);
@@ -199,4 +233,14 @@ export function decodeCreateGrantResult(text: string, numbers: Float64Array): Cr
 export function decodeRevokeGrantResult(text: string, numbers: Float64Array): RevokeGrantResult {
   start(text, numbers);
   return revokeGrantResult();
+}
+
+export function decodeGrantInfo(text: string, numbers: Float64Array): GrantInfo {
+  start(text, numbers);
+  return grantInfo();
+}
+
+export function decodeDelegationResult(text: string, numbers: Float64Array): DelegationResult {
+  start(text, numbers);
+  return delegationResult();
 }

@@ -112,6 +112,71 @@ export interface RevokeGrantOptions {
   timeout?: number;
 }
 
+export interface MintGrantOptions {
+  /** The sibling's label: unique among the credential's active grants. */
+  label: string;
+  /** Its own policy (`expiresAt`, `maxTtlSeconds`; no `defaultTtlSeconds` on a mint). */
+  grantPolicy?: GrantPolicyInput | null;
+  /** Tags stored on the sibling. */
+  grantTags?: string[] | null;
+  /** This call's timeout in milliseconds (default: the client's). */
+  timeout?: number;
+}
+
+export interface DelegateOptions {
+  /** Whether the child may delegate onward (default: a new child may not). */
+  delegable?: boolean | null;
+  /** Provider scopes to narrow the child to (1–100 scope tokens; never `*`). */
+  scopeConstraint?: string[] | null;
+  /** The child's lifetime in seconds (never past the parent's). */
+  ttlSeconds?: number | null;
+  /** This call's timeout in milliseconds (default: the client's). */
+  timeout?: number;
+}
+
+export interface RevokeDelegationOptions {
+  /** This call's timeout in milliseconds (default: the client's). */
+  timeout?: number;
+}
+
+/** What a constrained client (`withConstraints`) carries on every call, inside the signature. */
+export interface Constraints {
+  /** Scopes every call is narrowed to (never `*`). */
+  scopes?: string[];
+  /** A one-off deny rule. */
+  rule?: { ruleType: string; ruleBody: Record<string, unknown> };
+}
+
+/** What `mintGrant` returns: the new sibling grant. */
+export interface GrantInfo {
+  grantId: string;
+  providerId: string;
+  scopes: string[];
+  accountIdentifier: string | null;
+  accountDisplayName: string | null;
+  apiBaseUrl: string | null;
+  status: GrantStatus;
+  scopeMismatch: boolean;
+  expiresAt: Date | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  principalType: string;
+  label: string | null;
+  credentialId: string | null;
+  grantPolicy: GrantPolicy | null;
+}
+
+/** What `delegate` returns: the delegation child grant. */
+export interface DelegationResult {
+  grantId: string;
+  grantKind: string;
+  parentGrantId: string;
+  depth: number;
+  delegable: boolean;
+  status: GrantStatus;
+  expiresAt: Date | null;
+}
+
 export type GrantStatus = 'active' | 'expired' | 'revoked' | (string & {});
 
 export interface CreateGrantResult {
@@ -178,7 +243,8 @@ export interface UnknownGrantItem {
   grantKind: 'unknown';
   /** The `grant_kind` the server sent, if any. */
   rawGrantKind: string | null;
-  grantId: string | null;
+  /** The id the server sent (`''` if none, so every item has a string id). */
+  grantId: string;
   label: string | null;
   status: string | null;
   /** Every field as sent (wire names). */

@@ -6,8 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export npm_config_loglevel=error
 [ -d node_modules ] || npm ci --no-audit --no-fund
-if [ ! -f dist/index.js ] || ! ls native/*.node >/dev/null 2>&1; then
+# Always build (cargo and tsc skip what is fresh): an addon left by an older checkout must not run.
+if [ "${GRANTLINE_PROFILE:-release}" = release ]; then
   npm run build >/dev/null
+else
+  npx napi build --platform $([ "$GRANTLINE_PROFILE" = dev ] || echo --profile "$GRANTLINE_PROFILE") --output-dir native --no-js --dts index.d.ts >/dev/null
+  npm run build:ts >/dev/null
 fi
 rm -rf examples/dist
 npx tsc --strict --target ES2022 --module node16 --moduleResolution node16 --types node \

@@ -152,6 +152,8 @@ entry('decodeGrantPage', 'GrantPage', 'grantListResult()');
 entry('decodeGrantItems', 'GrantItem[]', 'grantItems()');
 entry('decodeCreateGrantResult', 'CreateGrantResult', 'createGrantResult()');
 entry('decodeRevokeGrantResult', 'RevokeGrantResult', 'revokeGrantResult()');
+entry('decodeGrantInfo', 'GrantInfo', 'grantInfo()');
+entry('decodeDelegationResult', 'DelegationResult', 'delegationResult()');
 
 const text = lines.join('\n').replace(/\n+$/, '\n');
 if (process.argv.includes('--check')) {

@@ -5,16 +5,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=$(pwd)
-bash ../scripts/claim-target-dir.sh
 export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false
 
 echo "== npm ci"
 npm ci
 
-echo "== build (napi build --release, tsc)"
-npm run build
+# `make` sets GRANTLINE_PROFILE=dev: the addon is built with the server's profile and target, so
+# cargo reuses the dependencies they share.
+# (No --profile flag for dev: napi would look for the artifact in target/<triple>/dev/, not debug/.)
+if [ "${GRANTLINE_PROFILE:-release}" = release ]; then
+  echo "== build (napi build --release, tsc)"
+  npm run build
+else
+  echo "== build (napi build --profile $GRANTLINE_PROFILE, tsc)"
+  npx napi build --platform $([ "$GRANTLINE_PROFILE" = dev ] || echo --profile "$GRANTLINE_PROFILE") --output-dir native --no-js --dts index.d.ts
+  npm run build:ts
+fi
 
-echo "== generated napi files are up to date"
+echo "== generated napi file (native/index.d.ts) is up to date; native/index.js is written by hand"
 if git -C "$here" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   git -C "$here" diff --exit-code -- native/index.js native/index.d.ts
   if [ -n "$(git -C "$here" ls-files --others --exclude-standard -- native)" ]; then

@@ -43,6 +43,9 @@ fn packed(outcome: grantline::Outcome) -> Result<Packed, Error> {
         O::CreateManagedSecretGrant(r) => Ok(Packer::pack(&r)),
         O::ListGrants(p) => Ok(Packer::pack(&p)),
         O::RevokeGrant(r) => Ok(Packer::pack(&r)),
+        O::MintGrant(r) => Ok(Packer::pack(&r)),
+        O::Delegate(r) => Ok(Packer::pack(&r)),
+        O::RevokeDelegation(()) => Ok(Packed::nothing()),
         _ => Err(Error::ResponseValidation {
             message: "an outcome this version cannot convert".into(),
             status: 200,
@@ -100,6 +103,21 @@ macro_rules! native_client {
                     Ok(params) => {
                         Either::A(NativeGrantCursor::new(Box::pin(self.inner.grants(params))))
                     }
+                    Err(e) => Either::B(*e),
+                }
+            }
+
+            /// The same client whose every call carries these constraints (JSON text of
+            /// `{ scopes?, rule? }`), or why not.
+            #[napi(ts_return_type = $created)]
+            pub fn with_constraints(&self, constraints: String) -> Either<$Native, NativeError> {
+                let made = catch_sync(|| {
+                    let c: grantline::Constraints =
+                        grantline::args::from_json(&constraints, Dialect::JavaScript)?;
+                    self.inner.with_constraints(c)
+                });
+                match made {
+                    Ok(inner) => Either::A($Native { inner }),
                     Err(e) => Either::B(*e),
                 }
             }

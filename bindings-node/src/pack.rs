@@ -23,8 +23,9 @@
 //! `model_fields.json`, so this order cannot drift from the decoder generated from that file.
 
 use grantline::{
-    CreateGrantResult, CredentialKind, GrantItem, GrantPage, GrantPolicy, ManagedSecretGrantItem,
-    OAuthGrantItem, OffsetDateTime, RevokeGrantResult, UnknownGrantItem,
+    CreateGrantResult, CredentialKind, DelegationResult, GrantInfo, GrantItem, GrantPage,
+    GrantPolicy, ManagedSecretGrantItem, OAuthGrantItem, OffsetDateTime, RevokeGrantResult,
+    UnknownGrantItem,
 };
 
 /// Where the fields of a model go: packed ([`Packer`]) or described ([`Layout`]).
@@ -133,7 +134,8 @@ impl Pack for UnknownGrantItem {
         let text = |key: &str| self.fields.get(key).and_then(serde_json::Value::as_str);
         s.literal("grant_kind", "unknown");
         s.opt_str("raw_grant_kind", self.grant_kind.as_deref());
-        s.opt_str("grant_id", text("grant_id"));
+        // A string for typed code: "" when the item has none.
+        s.str("grant_id", text("grant_id").unwrap_or(""));
         s.opt_str("label", text("label"));
         s.opt_str("status", text("status"));
         s.object("fields", &self.fields);
@@ -157,6 +159,38 @@ impl Pack for RevokeGrantResult {
         s.str("message", &self.message);
         s.str("grant_id", &self.grant_id);
         s.date("revoked_at", &self.revoked_at);
+    }
+}
+
+impl Pack for GrantInfo {
+    fn pack<S: Sink>(&self, s: &mut S) {
+        s.str("grant_id", &self.grant_id);
+        s.str("provider_id", &self.provider_id);
+        s.strs("scopes", &self.scopes);
+        s.opt_str("account_identifier", self.account_identifier.as_deref());
+        s.opt_str("account_display_name", self.account_display_name.as_deref());
+        s.opt_str("api_base_url", self.api_base_url.as_deref());
+        s.str("status", &self.status);
+        s.bool("scope_mismatch", self.scope_mismatch);
+        s.opt_date("expires_at", self.expires_at.as_ref());
+        s.date("created_at", &self.created_at);
+        s.opt_date("last_used_at", self.last_used_at.as_ref());
+        s.str("principal_type", &self.principal_type);
+        s.opt_str("label", self.label.as_deref());
+        s.opt_str("credential_id", self.credential_id.as_deref());
+        s.policy("grant_policy", self.grant_policy.as_ref());
+    }
+}
+
+impl Pack for DelegationResult {
+    fn pack<S: Sink>(&self, s: &mut S) {
+        s.str("grant_id", &self.grant_id);
+        s.str("grant_kind", &self.grant_kind);
+        s.str("parent_grant_id", &self.parent_grant_id);
+        s.int("depth", self.depth as f64);
+        s.bool("delegable", self.delegable);
+        s.str("status", &self.status);
+        s.opt_date("expires_at", self.expires_at.as_ref());
     }
 }
 
@@ -189,6 +223,16 @@ fn epoch_ms(t: &OffsetDateTime) -> f64 {
 pub(crate) struct Packed {
     pub(crate) text: String,
     pub(crate) numbers: Vec<f64>,
+}
+
+impl Packed {
+    /// The result of an operation that returns nothing: an empty string table.
+    pub(crate) fn nothing() -> Packed {
+        Packed {
+            text: String::new(),
+            numbers: vec![0.0],
+        }
+    }
 }
 
 /// Packs into a string table and a list of numbers (see the module docs).
@@ -414,6 +458,15 @@ pub(crate) fn layouts() -> serde_json::Value {
         "success": true, "message": "", "grant_id": "g", "revoked_at": at,
     }))
     .expect("a minimal revoke result");
+    let info: GrantInfo = serde_json::from_value(serde_json::json!({
+        "grant_id": "g", "status": "active", "created_at": at, "principal_type": "system",
+    }))
+    .expect("a minimal grant info");
+    let delegation: DelegationResult = serde_json::from_value(serde_json::json!({
+        "grant_id": "g", "grant_kind": "oauth", "parent_grant_id": "p", "depth": 1,
+        "delegable": false, "status": "active",
+    }))
+    .expect("a minimal delegation result");
     let page =
         GrantPage::from_slice(br#"{"grants":[],"total":0,"limit":1,"offset":0,"has_more":false}"#)
             .expect("an empty page");
@@ -425,5 +478,7 @@ pub(crate) fn layouts() -> serde_json::Value {
         "CreateGrantResult": layout(&created),
         "RevokeGrantResult": layout(&revoked),
         "GrantListResult": layout(&page),
+        "GrantInfo": layout(&info),
+        "DelegationResult": layout(&delegation),
     })
 }

@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
@@ -39,7 +40,7 @@ function reference(model, wire) {
     if (f.typescript === 'grantKind') out.grantKind = model === 'UnknownGrantItem' ? 'unknown' : wire.grant_kind;
     else if (f.typescript === 'rawGrantKind') out.rawGrantKind = typeof wire.grant_kind === 'string' ? wire.grant_kind : null;
     else if (f.typescript === 'fields') out.fields = wire;
-    else if (model === 'UnknownGrantItem') out[f.typescript] = typeof v === 'string' ? v : null;
+    else if (model === 'UnknownGrantItem') out[f.typescript] = typeof v === 'string' ? v : ty === f.type ? '' : null;
     else if (ty === 'datetime') out[f.typescript] = typeof v === 'string' ? new Date(v) : null;
     else if (ty === 'GrantPolicy') out[f.typescript] = v == null ? null : reference('GrantPolicy', v);
     else if (ty === 'list[GrantItem]') out[f.typescript] = v.map(item);
@@ -206,6 +207,69 @@ test('create and revoke results are the plain objects', async () => {
   assert.equal(revoked.grantId, created.grantId);
   assert.ok(revoked.revokedAt instanceof Date && !Number.isNaN(revoked.revokedAt.getTime()));
   assertPlain(revoked, { ...revoked }, 'revoke');
+});
+
+test('mint, delegate and revokeDelegation results are the plain objects', async () => {
+  // grantline-server has no routes for these yet: a small local server answers with the
+  // shapes the core reads (core/src/models.rs) and records what it was asked.
+  const source = '0b7d6c1e-6f7e-4f6b-9c1a-000000000001';
+  const agentId = '9a1b2c3d-0000-4000-8000-0000000000a1';
+  const info = {
+    grant_id: '0b7d6c1e-6f7e-4f6b-9c1a-000000000002',
+    provider_id: 'stripe',
+    scopes: ['read', 'wrïte'],
+    account_identifier: 'acct_Ωmega',
+    account_display_name: null,
+    api_base_url: 'https://api.stripe.com',
+    status: 'active',
+    scope_mismatch: false,
+    expires_at: '2027-01-02T03:04:05.678901Z',
+    created_at: '2026-11-25T09:00:01.123456Z',
+    last_used_at: null,
+    principal_type: 'system',
+    label: 'sïbling 😀',
+    credential_id: '5c1a2b3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+    grant_policy: { expires_at: null, max_ttl_seconds: 3600, default_ttl_seconds: null },
+  };
+  const delegation = {
+    grant_id: '0b7d6c1e-6f7e-4f6b-9c1a-000000000003',
+    grant_kind: 'managed_secret',
+    parent_grant_id: source,
+    depth: 2,
+    delegable: true,
+    status: 'active',
+    expires_at: null,
+  };
+  const answers = {
+    [`POST /sdk/grants/${source}/mint`]: [201, info],
+    [`POST /sdk/grants/${source}/delegate`]: [201, delegation],
+    [`DELETE /sdk/grants/${source}/delegations/${agentId}`]: [204, null],
+  };
+  const asked = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const key = `${req.method} ${req.url}`;
+      asked.push(key);
+      const [status, body] = answers[key] ?? [404, { code: 'not_found', message: 'no such endpoint' }];
+      res.writeHead(status, body === null ? {} : { 'content-type': 'application/json' });
+      res.end(body === null ? undefined : JSON.stringify(body));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const baseUrl = `http://127.0.0.1:${server.address().port}`;
+    const local = new gl.App({ apiKey: t.app_key, baseUrl, maxRetries: 0 });
+    const minted = await local.mintGrant(source, { label: 'sïbling 😀' });
+    assertPlain(minted, reference('GrantInfo', info), 'mintGrant');
+    const delegated = await local.getAgent(agentId).delegate(source, '9a1b2c3d-0000-4000-8000-0000000000a2');
+    assertPlain(delegated, reference('DelegationResult', delegation), 'delegate');
+    assert.equal(await local.revokeDelegation(source, agentId), undefined);
+    assert.deepEqual(asked, Object.keys(answers));
+    local.close();
+  } finally {
+    server.close();
+  }
 });
 
 test('a running call keeps the process alive; an idle client does not', async () => {

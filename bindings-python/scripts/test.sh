@@ -8,7 +8,9 @@ ROOT="$(cd "$HERE/.." && pwd)"
 VENV="${GRANTLINE_PY_VENV:-$HERE/.venv}"
 PY="${PYTHON:-python3}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-bash "$ROOT/scripts/claim-target-dir.sh"
+# `make` sets GRANTLINE_PROFILE (dev): maturin then builds with the server's and the tests' profile
+# and target, so cargo reuses the dependencies they share; without it, maturin's default (release).
+if [ -n "${GRANTLINE_PROFILE:-}" ]; then export MATURIN_PEP517_ARGS="--profile $GRANTLINE_PROFILE"; fi
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip

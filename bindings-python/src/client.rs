@@ -68,7 +68,9 @@ macro_rules! client_class {
                 guard(py, || {
                     let call = read_call(py, name, args)?;
                     let client = self.client(py)?;
-                    completions.submit(py, async move { client.call(call).await.map(Output::Outcome) })
+                    completions.submit(py, async move {
+                        client.call(call).await.map(|o| Output::Outcome(Box::new(o)))
+                    })
                 })
             }
 
@@ -121,6 +123,13 @@ macro_rules! client_class {
                 self.client(py)?.close();
                 Ok(())
             }
+
+            /// A client whose every call carries these constraints (`scopes`, `rule`).
+            fn with_constraints(&self, py: Python<'_>, args: &Bound<'_, PyDict>) -> PyResult<Self> {
+                let constraints: grantline::Constraints =
+                    grantline::args::from_value(args_value(py, args)?, Dialect::Python).py_err(py)?;
+                Self::constrained(self, py, constraints)
+            }
         }
     };
 }
@@ -136,6 +145,20 @@ macro_rules! async_client {
         impl $cls {
             fn client(&self, py: Python<'_>) -> PyResult<$core> {
                 self.inner.get().py_err(py)
+            }
+
+            fn constrained(
+                &self,
+                py: Python<'_>,
+                constraints: grantline::Constraints,
+            ) -> PyResult<Self> {
+                let parent = self.inner.clone();
+                let inner =
+                    ForkAware::new(move || parent.get()?.with_constraints(constraints.clone()))
+                        .py_err(py)?;
+                Ok($cls {
+                    inner: Arc::new(inner),
+                })
             }
         }
 
@@ -193,6 +216,16 @@ macro_rules! blocking_client {
         impl $cls {
             fn client(&self, _py: Python<'_>) -> PyResult<$core> {
                 Ok(self.inner.clone())
+            }
+
+            fn constrained(
+                &self,
+                py: Python<'_>,
+                constraints: grantline::Constraints,
+            ) -> PyResult<Self> {
+                Ok($cls {
+                    inner: self.inner.with_constraints(constraints).py_err(py)?,
+                })
             }
         }
 

@@ -55,5 +55,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<models::CreateGrantResult>()?;
     m.add_class::<models::RevokeGrantResult>()?;
     m.add_class::<models::GrantListResult>()?;
+    m.add_class::<models::GrantInfo>()?;
+    m.add_class::<models::DelegationResult>()?;
     Ok(())
 }

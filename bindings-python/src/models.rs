@@ -241,10 +241,14 @@ impl UnknownGrantItem {
     fn raw_grant_kind(&self) -> Option<&str> {
         self.0.grant_kind.as_deref()
     }
-    /// The `grant_id` the server sent, if it sent a string.
+    /// The `grant_id` the server sent (`""` if it sent none, so every item has a string id).
     #[getter]
-    fn grant_id(&self) -> Option<&str> {
-        self.0.fields.get("grant_id").and_then(Value::as_str)
+    fn grant_id(&self) -> &str {
+        self.0
+            .fields
+            .get("grant_id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
     #[getter]
     fn label(&self) -> Option<&str> {
@@ -261,9 +265,9 @@ impl UnknownGrantItem {
     }
     fn __repr__(&self) -> String {
         format!(
-            "UnknownGrantItem(raw_grant_kind={}, grant_id={})",
+            "UnknownGrantItem(raw_grant_kind={}, grant_id={:?})",
             q(&self.0.grant_kind),
-            q(&self.grant_id().map(str::to_owned))
+            self.grant_id()
         )
     }
 }
@@ -291,6 +295,8 @@ pub fn _restore(py: Python<'_>, kind: &str, wire: &[u8]) -> PyResult<Py<PyAny>> 
         "item" => item_to_py(py, from_wire(py, wire)?),
         "create" => Ok(Py::new(py, CreateGrantResult(from_wire(py, wire)?))?.into_any()),
         "revoke" => Ok(Py::new(py, RevokeGrantResult(from_wire(py, wire)?))?.into_any()),
+        "grant_info" => Ok(Py::new(py, GrantInfo(from_wire(py, wire)?))?.into_any()),
+        "delegation" => Ok(Py::new(py, DelegationResult(from_wire(py, wire)?))?.into_any()),
         _ => Err(invalid(
             py,
             format!("unknown pickled grantline kind {kind:?}"),
@@ -349,6 +355,74 @@ impl CreateGrantResult {
             g.principal_type,
             q(&g.label),
             iso(&g.created_at)
+        )
+    }
+}
+
+/// What `mint_grant` returns: the new sibling grant.
+#[pyclass(frozen, eq, hash, module = "grantline._native")]
+#[derive(PartialEq, Hash)]
+pub struct GrantInfo(pub(crate) grantline::GrantInfo);
+
+getters!(GrantInfo {
+    str: [grant_id, provider_id, status, principal_type],
+    opt_str: [
+        account_identifier,
+        account_display_name,
+        api_base_url,
+        label,
+        credential_id
+    ],
+    time: [created_at],
+    opt_time: [expires_at, last_used_at],
+    copy: [scope_mismatch],
+    clone: [scopes]
+});
+
+#[pymethods]
+impl GrantInfo {
+    #[getter]
+    fn grant_policy(&self) -> Option<GrantPolicy> {
+        self.0.grant_policy.clone().map(GrantPolicy)
+    }
+    fn __repr__(&self) -> String {
+        let g = &self.0;
+        format!(
+            "GrantInfo(grant_id={:?}, provider_id={:?}, principal_type={:?}, label={}, status={:?})",
+            g.grant_id,
+            g.provider_id,
+            g.principal_type,
+            q(&g.label),
+            g.status
+        )
+    }
+}
+
+/// What `delegate` returns: the delegation child grant.
+#[pyclass(frozen, eq, hash, module = "grantline._native")]
+#[derive(PartialEq, Hash)]
+pub struct DelegationResult(pub(crate) grantline::DelegationResult);
+
+getters!(DelegationResult {
+    str: [grant_id, grant_kind, parent_grant_id, status],
+    opt_str: [],
+    time: [],
+    opt_time: [expires_at],
+    copy: [depth, delegable],
+    clone: []
+});
+
+#[pymethods]
+impl DelegationResult {
+    fn __repr__(&self) -> String {
+        let d = &self.0;
+        format!(
+            "DelegationResult(grant_id={:?}, parent_grant_id={:?}, depth={}, delegable={}, status={:?})",
+            d.grant_id,
+            d.parent_grant_id,
+            d.depth,
+            if d.delegable { "True" } else { "False" },
+            d.status
         )
     }
 }
@@ -538,6 +612,8 @@ wire_value!(UnknownGrantItem, "item", |s| GrantItem::Unknown(
 ));
 wire_value!(CreateGrantResult, "create", |s| s.0);
 wire_value!(RevokeGrantResult, "revoke", |s| s.0);
+wire_value!(GrantInfo, "grant_info", |s| s.0);
+wire_value!(DelegationResult, "delegation", |s| s.0);
 
 #[pymethods]
 impl GrantListResult {

@@ -8,7 +8,9 @@
 //! then never posts an outcome.
 
 use crate::error::{IntoPyErr, internal, panic_message};
-use crate::models::{CreateGrantResult, GrantListResult, RevokeGrantResult, item_to_py};
+use crate::models::{
+    CreateGrantResult, DelegationResult, GrantInfo, GrantListResult, RevokeGrantResult, item_to_py,
+};
 use futures_util::FutureExt;
 use grantline::{Error, GrantItem};
 use pyo3::prelude::*;
@@ -83,7 +85,7 @@ impl<T: Clone> ForkAware<T> {
 /// What a finished async call produced.
 pub(crate) enum Output {
     /// An operation's result.
-    Outcome(grantline::Outcome),
+    Outcome(Box<grantline::Outcome>),
     /// The next items of a paged listing.
     Items(Vec<GrantItem>),
 }
@@ -264,13 +266,16 @@ pub(crate) fn outcome_to_py(py: Python<'_>, outcome: grantline::Outcome) -> PyRe
         O::CreateManagedSecretGrant(r) => Py::new(py, CreateGrantResult(r))?.into_any(),
         O::ListGrants(p) => Py::new(py, GrantListResult::new(py, p)?)?.into_any(),
         O::RevokeGrant(r) => Py::new(py, RevokeGrantResult(r))?.into_any(),
+        O::MintGrant(r) => Py::new(py, GrantInfo(r))?.into_any(),
+        O::Delegate(r) => Py::new(py, DelegationResult(r))?.into_any(),
+        O::RevokeDelegation(()) => py.None(),
         _ => return Err(internal(py, "an outcome this version cannot convert")),
     })
 }
 
 fn output_to_py(py: Python<'_>, output: Output) -> PyResult<Py<PyAny>> {
     match output {
-        Output::Outcome(outcome) => outcome_to_py(py, outcome),
+        Output::Outcome(outcome) => outcome_to_py(py, *outcome),
         Output::Items(items) => {
             let list = PyList::empty(py);
             for item in items {

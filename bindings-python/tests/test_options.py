@@ -3,6 +3,7 @@ an end user (the ``user_token`` option, or the app's ``user_token_getter``)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -21,8 +22,9 @@ async def test_a_calls_timeout_overrides_the_clients(server: Server) -> None:
     started = time.monotonic()
     with pytest.raises(grantline.RequestTimeoutError):
         await app.list_grants(timeout=0.2)
+    blocking = grantline.blocking.App(server.app_key, max_retries=0)
     with pytest.raises(grantline.RequestTimeoutError):
-        grantline.blocking.App(server.app_key, max_retries=0).list_grants(timeout=0.2)
+        await asyncio.to_thread(lambda: blocking.list_grants(timeout=0.2))
     assert time.monotonic() - started < 1.4
     server.clear_faults()
     with pytest.raises(grantline.InvalidArgumentError, match="timeout"):
@@ -40,27 +42,30 @@ def _user_grants(server: Server, sub: str) -> tuple[str, str]:
     return own.grant_id, token
 
 
-async def test_revoke_as_an_end_user(server: Server) -> None:
+def test_revoke_as_an_end_user(server: Server) -> None:
+    bapp = grantline.blocking.App(server.app_key)
     for client in ("async", "blocking"):
         own, token = _user_grants(server, f"revoker-{client}")
-        other = grantline.blocking.App(server.app_key).list_grants(label=f"revoker-{client}-sys")
-        other_id = other.grants[0].grant_id
+        other_id = bapp.list_grants(label=f"revoker-{client}-sys").grants[0].grant_id
         if client == "async":
-            app = grantline.App(server.app_key)
+
+            async def revoke(grant_id: str, token: str = token) -> str:
+                app = grantline.App(server.app_key)
+                return (await app.revoke_grant(grant_id, user_token=token)).grant_id
+
             with pytest.raises(grantline.GrantNotFoundError):
-                await app.revoke_grant(other_id, user_token=token)
-            assert (await app.revoke_grant(own, user_token=token)).grant_id == own
+                asyncio.run(revoke(other_id))
+            assert asyncio.run(revoke(own)) == own
         else:
-            bapp = grantline.blocking.App(server.app_key)
             with pytest.raises(grantline.GrantNotFoundError):
                 bapp.revoke_grant(other_id, user_token=token)
             assert bapp.revoke_grant(own, user_token=token).grant_id == own
 
 
 async def test_the_getter_scopes_a_revoke(server: Server) -> None:
-    own, token = _user_grants(server, "getter-revoker")
-    other_id = grantline.blocking.App(server.app_key).list_grants(
-        label="getter-revoker-sys").grants[0].grant_id
+    own, token = await asyncio.to_thread(_user_grants, server, "getter-revoker")
+    page = await grantline.App(server.app_key).list_grants(label="getter-revoker-sys")
+    other_id = page.grants[0].grant_id
 
     async def getter() -> str:
         return token
@@ -77,3 +82,20 @@ def test_unknown_keywords_are_type_errors(server: Server) -> None:
         app.list_grants(lmit=5)  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="positional"):
         app.revoke_grant("a", "b")  # type: ignore[misc]
+
+
+async def test_constrained_clients_sign_their_constraints(server: Server) -> None:
+    """The server verifies a signature over the constraint headers; a mismatch is a 401."""
+    app = grantline.App(server.app_key)
+    reader = app.with_constraints(scopes=["grants:read"],
+                                  rule={"rule_type": "json_match", "rule_body": {"effect": "deny"}})
+    assert type(reader) is grantline.App
+    assert (await reader.list_grants(limit=1)).limit == 1
+    blocking_reader = grantline.blocking.App(server.app_key).with_constraints(scopes=["a", "b"])
+    assert (await asyncio.to_thread(lambda: blocking_reader.list_grants(limit=1))).limit == 1
+    with pytest.raises(grantline.InvalidArgumentError, match="constrained already"):
+        reader.with_constraints(scopes=["x"])
+    for bad in ({}, {"scopes": []}, {"scopes": ["*"]}, {"scopes": ["a,b"]},
+                {"rule": {"rule_type": "", "rule_body": {}}}, {"rule": {"rule_type": "x"}}):
+        with pytest.raises(grantline.InvalidArgumentError):
+            app.with_constraints(**bad)

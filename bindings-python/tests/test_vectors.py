@@ -101,7 +101,7 @@ def check_page(page: grantline.GrantListResult, want: dict[str, Any]) -> None:
             assert isinstance(item, grantline.UnknownGrantItem)
             assert (item.grant_kind, item.raw_grant_kind) == ("unknown", kind)
             assert item.fields == expected
-            assert item.grant_id == (expected.get("grant_id") if isinstance(expected.get("grant_id"), str) else None)
+            assert item.grant_id == (expected.get("grant_id") if isinstance(expected.get("grant_id"), str) else "")
 
 
 @pytest.mark.parametrize("case", PAGES, ids=[c["name"] for c in PAGES])

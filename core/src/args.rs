@@ -122,10 +122,16 @@ fn known_fields() -> &'static BTreeSet<&'static str> {
     static KNOWN: OnceLock<BTreeSet<&'static str>> = OnceLock::new();
     KNOWN.get_or_init(|| {
         let mut set = BTreeSet::new();
+        use crate::options::*;
         for fields in [
-            crate::options::CreateGrantOptions::fields(),
-            crate::options::ListGrantsParams::fields(),
-            crate::options::RevokeGrantOptions::fields(),
+            CreateGrantOptions::fields(),
+            ListGrantsParams::fields(),
+            RevokeGrantOptions::fields(),
+            MintGrantOptions::fields(),
+            DelegateOptions::fields(),
+            RevokeDelegationOptions::fields(),
+            Constraints::fields(),
+            RequestRule::fields(),
             crate::principal::Principal::fields(),
             crate::policy::GrantPolicy::fields(),
             crate::config::ClientConfig::fields(),
@@ -141,6 +147,9 @@ thread_local! {
     /// The dialect of the arguments being read on this thread (durations need the unit).
     static READING: Cell<Dialect> = const { Cell::new(Dialect::Python) };
 }
+
+/// Fields whose values are the caller's own data: their keys are never renamed.
+const FREE_FORM: &[&str] = &["rule_body"];
 
 /// Renames every key that is a known field as `dialect` writes it to the core's name; a key in
 /// the other dialect's spelling is left as it is, so serde reports it as unknown.
@@ -165,7 +174,12 @@ fn canonical_keys(value: Value, dialect: Dialect) -> Value {
                         },
                         |f| (*f).to_owned(),
                     );
-                out.insert(renamed, canonical_keys(v, dialect));
+                let v = if FREE_FORM.contains(&renamed.as_str()) {
+                    v
+                } else {
+                    canonical_keys(v, dialect)
+                };
+                out.insert(renamed, v);
             }
             Value::Object(out)
         }

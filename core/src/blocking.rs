@@ -177,6 +177,14 @@ macro_rules! blocking_basics {
                 })
             }
 
+            /// See the async client's `with_constraints`.
+            pub fn with_constraints(
+                &self,
+                constraints: crate::options::Constraints,
+            ) -> Result<Self, Error> {
+                self.inner.with_constraints(constraints).map(Self::from_async)
+            }
+
             /// Closes the client.
             pub fn close(&self) {
                 self.inner.close()

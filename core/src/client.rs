@@ -3,13 +3,14 @@
 //! methods that are not operations (settings, paging, closing).
 
 use crate::config::{
-    CallerType, ClientConfig, GetterError, UserTokenGetter, resolve_base_url, validate_caller,
+    CallerType, ClientConfig, GetterError, UserTokenGetter, base_url_is_default, resolve_base_url,
+    validate_caller,
 };
 use crate::error::Error;
 use crate::keys::is_valid_key;
 use crate::models::{GrantItem, GrantPage};
 use crate::options::ListGrantsParams;
-use crate::transport::{Idempotency, Inner, Response};
+use crate::transport::{Attenuation, Idempotency, Inner, Method, Response};
 use futures_core::Stream;
 use futures_util::{TryStreamExt, stream};
 use serde::de::DeserializeOwned;
@@ -159,6 +160,7 @@ pub(crate) fn inner_from(
         ));
     }
     let base_url = resolve_base_url(config.base_url.as_deref())?;
+    let production_by_default = base_url_is_default(config.base_url.as_deref());
     let user_agent = config
         .user_agent
         .unwrap_or_else(|| format!("grantline-rust/{}", env!("CARGO_PKG_VERSION")));
@@ -170,7 +172,8 @@ pub(crate) fn inner_from(
         config.caller,
         caller_type,
         user_agent,
-    );
+    )
+    .hinting_at_base_url(production_by_default);
     Ok((inner, config.user_token_getter))
 }
 
@@ -183,6 +186,8 @@ pub(crate) struct Core {
     timeout: Option<Duration>,
     pub(crate) role: Role,
     getter: Option<UserTokenGetter>,
+    /// What a constrained client ([`App::with_constraints`]) sends on every call.
+    attenuation: Arc<Attenuation>,
 }
 
 impl Core {
@@ -195,6 +200,7 @@ impl Core {
             timeout: None,
             role,
             getter,
+            attenuation: Arc::default(),
         })
     }
 
@@ -231,16 +237,48 @@ impl Core {
         parse: impl FnOnce(&[u8]) -> Result<R, serde_json::Error>,
     ) -> Result<R, Error> {
         let Response { status, body } = self
-            .inner
-            .post(
+            .send(Method::Post, path, body, idempotency, timeout)
+            .await?;
+        parse(&body).map_err(|e| malformed(what, status, &e))
+    }
+
+    /// Sends a signed request with this client's settings and attenuation.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+        idempotency: Idempotency,
+        timeout: Option<Duration>,
+    ) -> Result<Response, Error> {
+        self.inner
+            .send(
                 &self.http,
+                method,
                 path,
                 body,
                 idempotency,
                 timeout.or(self.timeout),
+                &self.attenuation,
             )
-            .await?;
-        parse(&body).map_err(|e| malformed(what, status, &e))
+            .await
+    }
+
+    /// The same client, sending `attenuation` on every call; a client that is constrained
+    /// already is refused (a second set would replace the first, widening it).
+    pub(crate) fn constrained(&self, attenuation: Attenuation) -> Result<Self, Error> {
+        if *self.attenuation != Attenuation::default() {
+            return Err(Error::invalid(
+                "with_constraints cannot be called on a client that is constrained already: call it on the original client",
+            ));
+        }
+        if self.inner.closed.load(std::sync::atomic::Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        Ok(Core {
+            attenuation: Arc::new(attenuation),
+            ..self.clone()
+        })
     }
 
     /// The end-user token of a call: the one it names, else the app's getter's, else none.
@@ -385,6 +423,24 @@ macro_rules! client_basics {
                 })
             }
 
+            /// A client sharing this one's pool whose every call carries `constraints`
+            /// (scopes and/or a rule, inside the signature). Attenuation only narrows: a client
+            /// that is constrained already is refused, so call it on the original client.
+            ///
+            /// ```no_run
+            /// # fn run(app: grantline::App) -> Result<(), grantline::Error> {
+            /// let reader = app.with_constraints(grantline::Constraints::scopes(["grants:read"]))?;
+            /// # Ok(()) }
+            /// ```
+            pub fn with_constraints(
+                &self,
+                constraints: crate::options::Constraints,
+            ) -> Result<Self, Error> {
+                Ok($Client {
+                    core: self.core.constrained(constraints.attenuation()?)?,
+                })
+            }
+
             /// Closes the client: every later call fails with [`Error::Closed`]. Idempotent.
             pub fn close(&self) {
                 self.core.close()
@@ -478,6 +534,7 @@ impl App {
                 timeout: self.core.timeout,
                 role: Role::Agent,
                 getter: None,
+                attenuation: self.core.attenuation.clone(),
             },
         })
     }

@@ -190,9 +190,26 @@ pub fn resolve_base_url(explicit: Option<&str>) -> Result<String, Error> {
         ));
     }
     if url.scheme() == "http" {
-        tracing::warn!(base_url = trimmed, "using plain http to a loopback host");
+        warn_once_plain_http(trimmed);
     }
     Ok(trimmed.to_owned())
+}
+
+/// Whether no base URL was given and `ALTER_BASE_URL` is unset: the client talks to the
+/// platform itself, which a first try against a local server did not mean (errors say so).
+pub fn base_url_is_default(explicit: Option<&str>) -> bool {
+    explicit.is_none() && std::env::var_os("ALTER_BASE_URL").is_none()
+}
+
+/// Plain http to a loopback host is fine for a local server; said once per URL per process, as
+/// a log record (level warn, target `grantline`), never on stderr by itself.
+fn warn_once_plain_http(base_url: &str) {
+    static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
+    if !warned.iter().any(|u| u == base_url) {
+        warned.push(base_url.to_owned());
+        tracing::warn!(base_url, "using plain http to a loopback host");
+    }
 }
 
 /// Checks a caller: 1–255 characters of printable ASCII.
@@ -242,6 +259,11 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_default_base_url_is_known() {
+        assert!(!base_url_is_default(Some("http://127.0.0.1:1")));
     }
 
     #[test]

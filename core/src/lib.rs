@@ -49,11 +49,14 @@ pub use config::{CallerType, ClientConfig, GetterError, UserTokenGetter};
 pub use error::{ApiError, CredentialChoice, Error, ErrorKind, classify, error_tree};
 pub use keys::is_valid_key;
 pub use models::{
-    CreateGrantResult, CredentialKind, GrantItem, GrantPage, ManagedSecretGrantItem,
-    OAuthGrantItem, RevokeGrantResult, UnknownGrantItem,
+    CreateGrantResult, CredentialKind, DelegationResult, GrantInfo, GrantItem, GrantPage,
+    ManagedSecretGrantItem, OAuthGrantItem, RevokeGrantResult, UnknownGrantItem,
 };
 pub use ops::{Call, ClientKind, OPERATIONS, OperationSpec, Outcome};
-pub use options::{CreateGrantOptions, ListGrantsParams, RevokeGrantOptions};
+pub use options::{
+    Constraints, CreateGrantOptions, DelegateOptions, ListGrantsParams, MintGrantOptions,
+    RequestRule, RevokeDelegationOptions, RevokeGrantOptions,
+};
 pub use policy::GrantPolicy;
 pub use principal::Principal;
 pub use time::OffsetDateTime;

@@ -97,6 +97,75 @@ pub struct CreateGrantResult {
     pub grant_expires_at: Option<OffsetDateTime>,
 }
 
+/// What `mint_grant` returns: the new sibling grant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GrantInfo {
+    /// The new grant's id.
+    pub grant_id: String,
+    /// The OAuth provider id or managed-secret slug.
+    #[serde(default, deserialize_with = "lenient_or_default")]
+    pub provider_id: String,
+    /// The grant's scopes (OAuth).
+    #[serde(default, deserialize_with = "strings_or_empty")]
+    pub scopes: Vec<String>,
+    /// Account identifier.
+    #[serde(default, deserialize_with = "lenient")]
+    pub account_identifier: Option<String>,
+    /// Account display name.
+    #[serde(default, deserialize_with = "lenient")]
+    pub account_display_name: Option<String>,
+    /// The provider's API origin (a bare `https://` origin, else absent).
+    #[serde(default, deserialize_with = "https_origin")]
+    pub api_base_url: Option<String>,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+    /// Whether the grant lacks scopes the provider now asks for.
+    #[serde(default, deserialize_with = "lenient_or_default")]
+    pub scope_mismatch: bool,
+    /// When the grant ends.
+    #[serde(default, with = "time_fmt::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// When the grant was created.
+    #[serde(with = "time_fmt")]
+    pub created_at: OffsetDateTime,
+    /// When the grant was last used.
+    #[serde(default, with = "time_fmt::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    /// `user`, `group`, `system` or `agent`.
+    pub principal_type: String,
+    /// The grant's label.
+    #[serde(default, deserialize_with = "lenient")]
+    pub label: Option<String>,
+    /// The credential served.
+    #[serde(default, deserialize_with = "lenient")]
+    pub credential_id: Option<String>,
+    /// The grant's policy.
+    #[serde(default, deserialize_with = "lenient_policy")]
+    pub grant_policy: Option<GrantPolicy>,
+}
+
+/// What `delegate` returns: the delegation child grant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DelegationResult {
+    /// The child grant's id.
+    pub grant_id: String,
+    /// `oauth` or `managed_secret`.
+    pub grant_kind: String,
+    /// The grant the calling agent delegated.
+    pub parent_grant_id: String,
+    /// Hops from the credential's root grant (≥ 1).
+    pub depth: i64,
+    /// Whether the child may delegate onward.
+    pub delegable: bool,
+    /// The child's status.
+    pub status: String,
+    /// When the child ends.
+    #[serde(default, with = "time_fmt::option")]
+    pub expires_at: Option<OffsetDateTime>,
+}
+
 /// A grant on a managed secret, as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -14,8 +14,11 @@
 
 use crate::args::{self, ArgFields, Dialect};
 use crate::error::Error;
-use crate::models::{CreateGrantResult, GrantPage, RevokeGrantResult};
-use crate::options::{CreateGrantOptions, ListGrantsParams, RevokeGrantOptions};
+use crate::models::{CreateGrantResult, DelegationResult, GrantInfo, GrantPage, RevokeGrantResult};
+use crate::options::{
+    CreateGrantOptions, DelegateOptions, ListGrantsParams, MintGrantOptions,
+    RevokeDelegationOptions, RevokeGrantOptions,
+};
 use crate::principal::Principal;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -44,6 +47,8 @@ pub struct OperationSpec {
     pub clients: &'static [ClientKind],
     /// The option an app's user-token getter fills when the call names no end-user token.
     pub user_token_option: Option<&'static str>,
+    /// Options only an app passes (an agent's call takes them from its own key).
+    pub app_only: &'static [&'static str],
 }
 
 /// Reads one required argument out of the argument object (through a one-field object, so an
@@ -87,7 +92,8 @@ macro_rules! operations {
     ($(
         $(#[doc = $doc:literal])*
         $Variant:ident $method:ident ( $($pos:ident : $pty:ty),* ) $Opts:ty => $Out:ty,
-        app: $app:ident, agent: $agent:ident, user_token: $token:expr;
+        app: $app:ident, agent: $agent:ident, user_token: $token:expr
+        $(, app_only: [$($app_only:literal),*])?;
     )*) => {
         /// One call, as a binding submits it: its arguments, already read and checked.
         #[derive(Debug, Clone)]
@@ -109,6 +115,7 @@ macro_rules! operations {
         /// What a [`Call`] returns.
         #[derive(Debug, Clone)]
         #[non_exhaustive]
+        #[allow(clippy::large_enum_variant)] // one value per call, moved once
         pub enum Outcome {
             $(
                 #[doc = concat!("The result of `", stringify!($method), "`.")]
@@ -164,6 +171,7 @@ macro_rules! operations {
                         }
                     },
                     user_token_option: $token,
+                    app_only: &[$($($app_only),*)?],
                 },
             )*
         ];
@@ -255,6 +263,21 @@ operations! {
     /// Revokes a grant of either kind. `grant_id` must be a canonical UUID (any case).
     RevokeGrant revoke_grant(grant_id: String) RevokeGrantOptions => RevokeGrantResult,
         app: yes, agent: no, user_token: Some("user_token");
+
+    /// Mints a sibling grant on the source grant's credential: the same principal, its own
+    /// `label` and policy. Delegations are not copied. Apps only (minting administers grants).
+    MintGrant mint_grant(source_grant_id: String, label: String) MintGrantOptions => GrantInfo,
+        app: yes, agent: no, user_token: None;
+
+    /// Hands a grant this agent holds to another agent of the same app, one level deeper: the
+    /// child never outlives or outranks it. Agents only.
+    Delegate delegate(grant_id: String, to_agent_id: String) DelegateOptions => DelegationResult,
+        app: no, agent: yes, user_token: None;
+
+    /// Revokes a delegation of a grant, and every delegation below it; the grant itself stays.
+    /// An app names the agent (`agent_id`); an agent revokes its own. Idempotent.
+    RevokeDelegation revoke_delegation(grant_id: String) RevokeDelegationOptions => (),
+        app: yes, agent: yes, user_token: None, app_only: ["agent_id"];
 }
 
 /// The behaviour of each operation, once for every client.
@@ -262,7 +285,7 @@ pub(crate) mod run {
     use super::*;
     use crate::client::{Core, Role, canonical_uuid, encode_segment};
     use crate::policy::GrantPolicy;
-    use crate::transport::Idempotency;
+    use crate::transport::{Idempotency, Method};
     use serde::Serialize;
 
     pub(crate) async fn create_managed_secret_grant(
@@ -360,6 +383,117 @@ pub(crate) mod run {
         )
         .await
     }
+
+    pub(crate) async fn mint_grant(
+        core: &Core,
+        source_grant_id: String,
+        label: String,
+        options: MintGrantOptions,
+    ) -> Result<GrantInfo, Error> {
+        let source = canonical_uuid(&source_grant_id, "source_grant_id", false)?;
+        if label.is_empty() || label.chars().count() > 255 {
+            return Err(Error::invalid("label must be 1 to 255 characters long"));
+        }
+        options.validate()?;
+        #[derive(Serialize)]
+        struct Body<'a> {
+            label: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            grant_policy: Option<&'a GrantPolicy>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            grant_tags: Option<&'a [String]>,
+        }
+        let body = serde_json::to_vec(&Body {
+            label: &label,
+            grant_policy: options.grant_policy.as_ref(),
+            grant_tags: options.grant_tags.as_deref(),
+        })
+        .expect("a mint request serializes");
+        let path = format!("/sdk/grants/{source}/mint");
+        let minted: Result<GrantInfo, Error> = core
+            .post(
+                &path,
+                body,
+                Idempotency::Write,
+                options.timeout,
+                "mint_grant",
+            )
+            .await;
+        // The platform's conflict may not name the label; the caller gave it.
+        minted.map_err(|mut e| {
+            if let Error::Api(api) = &mut e
+                && api.kind == crate::ErrorKind::SiblingLabelConflict
+                && api.label.is_none()
+            {
+                api.label = Some(label);
+            }
+            e
+        })
+    }
+
+    pub(crate) async fn delegate(
+        core: &Core,
+        grant_id: String,
+        to_agent_id: String,
+        options: DelegateOptions,
+    ) -> Result<DelegationResult, Error> {
+        let grant_id = canonical_uuid(&grant_id, "grant_id", false)?;
+        let to_agent_id = canonical_uuid(&to_agent_id, "to_agent_id", true)?;
+        options.validate()?;
+        #[derive(Serialize)]
+        struct Body<'a> {
+            to_agent_id: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            delegable: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            scope_constraint: Option<&'a [String]>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ttl_seconds: Option<u64>,
+        }
+        let body = serde_json::to_vec(&Body {
+            to_agent_id: &to_agent_id,
+            delegable: options.delegable,
+            scope_constraint: options.scope_constraint.as_deref(),
+            ttl_seconds: options.ttl_seconds,
+        })
+        .expect("a delegation request serializes");
+        let path = format!("/sdk/grants/{grant_id}/delegate");
+        core.post(&path, body, Idempotency::Write, options.timeout, "delegate")
+            .await
+    }
+
+    pub(crate) async fn revoke_delegation(
+        core: &Core,
+        grant_id: String,
+        options: RevokeDelegationOptions,
+    ) -> Result<(), Error> {
+        let grant_id = canonical_uuid(&grant_id, "grant_id", false)?;
+        let whose = match (core.role, options.agent_id) {
+            (Role::App, Some(agent)) => canonical_uuid(&agent, "agent_id", true)?,
+            (Role::App, None) => {
+                return Err(Error::invalid(
+                    "agent_id is required: the agent whose delegation to revoke",
+                ));
+            }
+            (Role::Agent, None) => "me".to_owned(),
+            (Role::Agent, Some(_)) => {
+                return Err(Error::invalid(
+                    "an Agent revokes only its own delegation: pass no agent_id",
+                ));
+            }
+        };
+        let path = format!("/sdk/grants/{grant_id}/delegations/{whose}");
+        // Revoking is idempotent on the platform (204 whether or not it existed): retried as a read.
+        core.send(
+            Method::Delete,
+            &path,
+            Vec::new(),
+            Idempotency::Read,
+            options.timeout,
+        )
+        .await
+        .map(drop)
+    }
 }
 
 #[cfg(test)]
@@ -416,12 +550,101 @@ mod tests {
     }
 
     #[test]
+    fn grant_lifecycle_calls_read_host_arguments() {
+        let g = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d";
+        let call = Call::from_value(
+            "mint_grant",
+            json!({"sourceGrantId": g, "label": "twin", "grantPolicy": {"maxTtlSeconds": 60}}),
+            Dialect::JavaScript,
+        )
+        .unwrap();
+        assert!(matches!(call, Call::MintGrant { ref label, .. } if label == "twin"));
+        let call = Call::from_value(
+            "delegate",
+            json!({"grant_id": g, "to_agent_id": g, "delegable": true, "ttl_seconds": 60}),
+            Dialect::Python,
+        )
+        .unwrap();
+        assert!(
+            matches!(call, Call::Delegate { ref options, .. } if options.delegable == Some(true))
+        );
+        for (op, bad) in [
+            ("mint_grant", json!({"source_grant_id": g})),
+            (
+                "delegate",
+                json!({"grant_id": g, "to_agent_id": g, "ttl_seconds": 0}),
+            ),
+            (
+                "delegate",
+                json!({"grant_id": g, "to_agent_id": g, "delegable": "yes"}),
+            ),
+        ] {
+            assert!(
+                Call::from_value(op, bad.clone(), Dialect::Python).is_err(),
+                "{op} {bad}"
+            );
+        }
+        let mint =
+            MintGrantOptions::new().grant_policy(crate::GrantPolicy::new().default_ttl_seconds(5));
+        assert!(
+            mint.validate().is_err(),
+            "a mint takes no default_ttl_seconds"
+        );
+        assert!(
+            DelegateOptions::new()
+                .scope_constraint(vec!["*".into()])
+                .validate()
+                .is_err()
+        );
+        assert!(
+            DelegateOptions::new()
+                .scope_constraint(vec!["a b".into()])
+                .validate()
+                .is_err()
+        );
+        assert!(
+            DelegateOptions::new()
+                .scope_constraint(vec!["email".into()])
+                .validate()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn constraints_keep_the_rule_body_as_written() {
+        let c: crate::Constraints = crate::args::from_value(
+            json!({"scopes": ["grants:read"], "rule": {"ruleType": "json_match",
+                   "ruleBody": {"when": {"maxTtlSeconds": 1}, "effect": "deny"}}}),
+            Dialect::JavaScript,
+        )
+        .unwrap();
+        let rule = c.rule.clone().unwrap();
+        assert!(rule.rule_body["when"].get("maxTtlSeconds").is_some());
+        let att = c.attenuation().unwrap();
+        assert_eq!(att.scopes.as_deref(), Some("grants:read"));
+        assert!(
+            !att.rule.unwrap().contains('='),
+            "base64url without padding"
+        );
+        assert!(crate::Constraints::default().validate().is_err());
+        assert!(crate::Constraints::scopes(["a,b"]).validate().is_err());
+    }
+
+    #[test]
     fn the_table_describes_every_operation() {
         let names: Vec<_> = OPERATIONS.iter().map(|o| o.name).collect();
         assert_eq!(
             names,
-            ["create_managed_secret_grant", "list_grants", "revoke_grant"]
+            [
+                "create_managed_secret_grant",
+                "list_grants",
+                "revoke_grant",
+                "mint_grant",
+                "delegate",
+                "revoke_delegation"
+            ]
         );
+        assert_eq!(OPERATIONS[4].clients, &[ClientKind::Agent]);
         let list = &OPERATIONS[1];
         assert!((list.options)().contains(&"end_user_token"));
         assert_eq!((list.defaults)()["limit"], 100);

@@ -321,6 +321,311 @@ impl ArgFields for RevokeGrantOptions {
     }
 }
 
+fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Number(n)) if n.as_u64().is_some_and(|v| v > 0) => Ok(n.as_u64()),
+        Some(v) => Err(args::invalid(format!(
+            "ttl_seconds must be a positive integer (got {v})"
+        ))),
+    }
+}
+
+/// Options of `mint_grant`.
+///
+/// ```
+/// use grantline::{GrantPolicy, MintGrantOptions};
+/// let options = MintGrantOptions::new().grant_policy(GrantPolicy::new().max_ttl_seconds(3600));
+/// assert!(options.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct MintGrantOptions {
+    /// The sibling's own policy (`expires_at`, `max_ttl_seconds`; no `default_ttl_seconds`).
+    #[serde(deserialize_with = "policy_arg")]
+    pub grant_policy: Option<GrantPolicy>,
+    /// Tags stored on the sibling.
+    pub grant_tags: Option<Vec<String>>,
+    /// This call's timeout (default: the client's).
+    #[serde(deserialize_with = "args::opt_duration")]
+    pub timeout: Option<Duration>,
+}
+
+impl MintGrantOptions {
+    /// No policy, no tags, the client's timeout.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets the sibling's policy.
+    pub fn grant_policy(mut self, policy: GrantPolicy) -> Self {
+        self.grant_policy = Some(policy);
+        self
+    }
+    /// Sets the sibling's tags.
+    pub fn grant_tags(mut self, tags: Vec<String>) -> Self {
+        self.grant_tags = Some(tags);
+        self
+    }
+    /// Sets this call's timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+    /// Checks the policy (which takes no `default_ttl_seconds` on a mint) and the tags.
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(policy) = &self.grant_policy {
+            if policy.default_ttl_seconds.is_some() {
+                return Err(Error::invalid(
+                    "mint_grant's grant_policy takes no default_ttl_seconds (only create_managed_secret_grant does)",
+                ));
+            }
+            policy.validate()?;
+        }
+        if let Some(tags) = &self.grant_tags
+            && tags.iter().any(|t| t.is_empty() || t.chars().count() > 255)
+        {
+            return Err(Error::invalid(
+                "grant_tags must be strings of 1 to 255 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ArgFields for MintGrantOptions {
+    fn fields() -> &'static [&'static str] {
+        args::struct_fields::<Self>()
+    }
+}
+
+/// At most this many scopes in a delegation's `scope_constraint`.
+pub const MAX_SCOPE_CONSTRAINT: usize = 100;
+
+/// A scope token (RFC 6749 §3.3): printable ASCII but space, `"` and `\`; not `*`; ≤ 512.
+fn scope_token(s: &str) -> bool {
+    !s.is_empty()
+        && s != "*"
+        && s.len() <= 512
+        && s.bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+}
+
+/// Options of `delegate`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DelegateOptions {
+    /// Whether the child may delegate onward (default: a new child may not; an existing one
+    /// keeps its setting).
+    pub delegable: Option<bool>,
+    /// Provider scopes to narrow the child to (default: the parent's).
+    pub scope_constraint: Option<Vec<String>>,
+    /// The child's lifetime in seconds (never past the parent's).
+    #[serde(deserialize_with = "positive")]
+    pub ttl_seconds: Option<u64>,
+    /// This call's timeout (default: the client's).
+    #[serde(deserialize_with = "args::opt_duration")]
+    pub timeout: Option<Duration>,
+}
+
+impl DelegateOptions {
+    /// A leaf child with the parent's scopes and lifetime.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Sets whether the child may delegate onward.
+    pub fn delegable(mut self, delegable: bool) -> Self {
+        self.delegable = Some(delegable);
+        self
+    }
+    /// Narrows the child to these scopes.
+    pub fn scope_constraint(mut self, scopes: Vec<String>) -> Self {
+        self.scope_constraint = Some(scopes);
+        self
+    }
+    /// Sets the child's lifetime.
+    pub fn ttl_seconds(mut self, seconds: u64) -> Self {
+        self.ttl_seconds = Some(seconds);
+        self
+    }
+    /// Sets this call's timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+    /// Checks the scope constraint (1 to 100 scope tokens, no `*`) and the TTL (> 0).
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(scopes) = &self.scope_constraint
+            && (scopes.is_empty()
+                || scopes.len() > MAX_SCOPE_CONSTRAINT
+                || !scopes.iter().all(|s| scope_token(s)))
+        {
+            return Err(Error::invalid(
+                "scope_constraint must be 1 to 100 scope tokens (printable ASCII without spaces, quotes or backslashes, at most 512 characters, not \"*\")",
+            ));
+        }
+        if self.ttl_seconds == Some(0) {
+            return Err(Error::invalid("ttl_seconds must be a positive integer"));
+        }
+        Ok(())
+    }
+}
+
+impl ArgFields for DelegateOptions {
+    fn fields() -> &'static [&'static str] {
+        args::struct_fields::<Self>()
+    }
+}
+
+/// Options of `revoke_delegation`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RevokeDelegationOptions {
+    /// The agent whose delegation to revoke: required on an [`App`](crate::App); an
+    /// [`Agent`](crate::Agent) revokes its own and takes none.
+    pub agent_id: Option<String>,
+    /// This call's timeout (default: the client's).
+    #[serde(deserialize_with = "args::opt_duration")]
+    pub timeout: Option<Duration>,
+}
+
+impl RevokeDelegationOptions {
+    /// No agent (an agent's own delegation), the client's timeout.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The agent whose delegation an app revokes.
+    pub fn agent_id(mut self, agent_id: impl Into<String>) -> Self {
+        self.agent_id = Some(agent_id.into());
+        self
+    }
+    /// Sets this call's timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+impl ArgFields for RevokeDelegationOptions {
+    fn fields() -> &'static [&'static str] {
+        args::struct_fields::<Self>()
+    }
+}
+
+/// A one-off deny rule a constrained client carries on every call.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestRule {
+    /// The rule's type, e.g. `json_match`.
+    pub rule_type: String,
+    /// The rule itself (opaque to grantline; the platform evaluates it).
+    pub rule_body: serde_json::Map<String, serde_json::Value>,
+}
+
+/// How a constrained client ([`App::with_constraints`](crate::App::with_constraints)) narrows
+/// every call: to these scopes, under this rule, or both. Attenuation only narrows.
+///
+/// ```
+/// use grantline::Constraints;
+/// let c = Constraints::scopes(["grants:read"]);
+/// assert!(c.validate().is_ok());
+/// assert!(Constraints::scopes(["*"]).validate().is_err());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Constraints {
+    /// The scopes every call is narrowed to.
+    pub scopes: Option<Vec<String>>,
+    /// The rule every call carries.
+    pub rule: Option<RequestRule>,
+}
+
+/// The largest encoded request rule the platform takes.
+const MAX_RULE_HEADER: usize = 4096;
+
+impl Constraints {
+    /// Narrowed to `scopes`.
+    pub fn scopes<S: Into<String>>(scopes: impl IntoIterator<Item = S>) -> Self {
+        Constraints {
+            scopes: Some(scopes.into_iter().map(Into::into).collect()),
+            rule: None,
+        }
+    }
+    /// Carrying `rule`.
+    pub fn rule(rule: RequestRule) -> Self {
+        Constraints {
+            scopes: None,
+            rule: Some(rule),
+        }
+    }
+
+    /// Checks: at least one of scopes and rule; scopes non-empty strings without `*` or `,`;
+    /// a rule with a type and an encoded size within 4096 bytes.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.attenuation().map(drop)
+    }
+
+    /// The headers' values.
+    pub(crate) fn attenuation(&self) -> Result<crate::transport::Attenuation, Error> {
+        if self.scopes.is_none() && self.rule.is_none() {
+            return Err(Error::invalid(
+                "with_constraints takes scopes, a rule, or both",
+            ));
+        }
+        let scopes = match &self.scopes {
+            None => None,
+            Some(list) => {
+                if list.is_empty()
+                    || list.iter().any(|s| {
+                        s.is_empty()
+                            || s == "*"
+                            || !s.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b',')
+                    })
+                {
+                    return Err(Error::invalid(
+                        "scopes must be a non-empty list of scope strings (printable ASCII, no spaces or commas), never the wildcard \"*\" (attenuation only narrows)",
+                    ));
+                }
+                Some(list.join(","))
+            }
+        };
+        let rule = match &self.rule {
+            None => None,
+            Some(rule) => {
+                if rule.rule_type.is_empty() {
+                    return Err(Error::invalid("rule.rule_type must be a non-empty string"));
+                }
+                use base64::Engine;
+                let json = serde_json::to_vec(rule).expect("a rule serializes");
+                let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+                if encoded.len() > MAX_RULE_HEADER {
+                    return Err(Error::invalid(format!(
+                        "the encoded rule is {} bytes; at most {MAX_RULE_HEADER}",
+                        encoded.len()
+                    )));
+                }
+                Some(encoded)
+            }
+        };
+        Ok(crate::transport::Attenuation { scopes, rule })
+    }
+}
+
+impl ArgFields for RequestRule {
+    fn fields() -> &'static [&'static str] {
+        args::struct_fields::<Self>()
+    }
+}
+
+impl ArgFields for Constraints {
+    fn fields() -> &'static [&'static str] {
+        args::struct_fields::<Self>()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,7 +81,7 @@ const OAUTH: Fields = &[
 const UNKNOWN: Fields = &[
     ("grant_kind", "'unknown'"),
     ("raw_grant_kind", "str?"),
-    ("grant_id", "str?"),
+    ("grant_id", "str"),
     ("label", "str?"),
     ("status", "str?"),
     ("fields", "object"),
@@ -103,6 +103,34 @@ const REVOKE_RESULT: Fields = &[
     ("revoked_at", "datetime"),
 ];
 
+const GRANT_INFO: Fields = &[
+    ("grant_id", "str"),
+    ("provider_id", "str"),
+    ("scopes", "list[str]"),
+    ("account_identifier", "str?"),
+    ("account_display_name", "str?"),
+    ("api_base_url", "str?"),
+    ("status", "str"),
+    ("scope_mismatch", "bool"),
+    ("expires_at", "datetime?"),
+    ("created_at", "datetime"),
+    ("last_used_at", "datetime?"),
+    ("principal_type", "str"),
+    ("label", "str?"),
+    ("credential_id", "str?"),
+    ("grant_policy", "GrantPolicy?"),
+];
+
+const DELEGATION: Fields = &[
+    ("grant_id", "str"),
+    ("grant_kind", "str"),
+    ("parent_grant_id", "str"),
+    ("depth", "int"),
+    ("delegable", "bool"),
+    ("status", "str"),
+    ("expires_at", "datetime?"),
+];
+
 const PAGE: Fields = &[
     ("grants", "list[GrantItem]"),
     ("total", "int"),
@@ -120,6 +148,8 @@ pub const MODELS: &[(&str, Fields)] = &[
     ("CreateGrantResult", CREATE_RESULT),
     ("RevokeGrantResult", REVOKE_RESULT),
     ("GrantListResult", PAGE),
+    ("GrantInfo", GRANT_INFO),
+    ("DelegationResult", DELEGATION),
 ];
 
 /// The fields' wire names that only the clients have (not on the wire).
@@ -174,6 +204,10 @@ pub fn api() -> Value {
                 "typescript": names(Dialect::JavaScript),
                 "defaults": (op.defaults)(),
                 "user_token_option": op.user_token_option,
+                "app_only": op.app_only.iter().map(|o| json!({
+                    "python": Dialect::Python.name(o),
+                    "typescript": Dialect::JavaScript.name(o),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -184,7 +218,7 @@ pub fn api() -> Value {
             .collect::<Vec<_>>()
     };
     json!({
-        "about": "Every operation of the clients (generated from core/src/ops.rs by `cargo test -p grantline --lib vectors` with GRANTLINE_BLESS=1): which clients have it, its required (positional) arguments and its options as Python and TypeScript name them, the options' defaults, and the option an App's user-token getter fills; and the client settings (ClientConfig) with their defaults. The async and blocking clients of every language must expose exactly these.",
+        "about": "Every operation of the clients (generated from core/src/ops.rs by `cargo test -p grantline --lib vectors` with GRANTLINE_BLESS=1): which clients have it, its required (positional) arguments and its options as Python and TypeScript name them, the options' defaults, the option an App's user-token getter fills, and the options only an App passes (app_only); and the client settings (ClientConfig) with their defaults. The async and blocking clients of every language must expose exactly these.",
         "settings": {
             "python": settings(Dialect::Python),
             "typescript": settings(Dialect::JavaScript),
@@ -271,5 +305,41 @@ mod vectors {
             }
         }
         assert_eq!(seen.len(), 2, "the models vector has items of both kinds");
+        // The result models: every field of the table, written by a sample.
+        let info: crate::GrantInfo = serde_json::from_value(serde_json::json!({
+            "grant_id": "g", "status": "active", "created_at": "2026-01-01T00:00:00Z",
+            "principal_type": "system",
+        }))
+        .unwrap();
+        let delegation: crate::DelegationResult = serde_json::from_value(serde_json::json!({
+            "grant_id": "c", "grant_kind": "oauth", "parent_grant_id": "g", "depth": 1,
+            "delegable": false, "status": "active",
+        }))
+        .unwrap();
+        for (model, wire) in [
+            ("GrantInfo", serde_json::to_value(info).unwrap()),
+            (
+                "DelegationResult",
+                serde_json::to_value(delegation).unwrap(),
+            ),
+        ] {
+            let mut keys: Vec<&str> = wire
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            keys.sort();
+            let mut names: Vec<&str> = MODELS
+                .iter()
+                .find(|(n, _)| *n == model)
+                .unwrap()
+                .1
+                .iter()
+                .map(|(f, _)| *f)
+                .collect();
+            names.sort();
+            assert_eq!(keys, names, "{model}");
+        }
     }
 }

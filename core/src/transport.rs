@@ -23,6 +23,32 @@ pub(crate) enum Idempotency {
     Write,
 }
 
+/// Per-request attenuation a constrained client sends on every call, inside the signature
+/// (`X-Alter-Scope-Constraints`, `X-Alter-Request-Rule`; docs/wire.md §2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Attenuation {
+    /// Comma-separated scopes, or none.
+    pub(crate) scopes: Option<String>,
+    /// The rule as base64url (no padding) compact JSON, or none.
+    pub(crate) rule: Option<String>,
+}
+
+/// The HTTP methods grantline sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Post,
+    Delete,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
 /// A successful response.
 pub(crate) struct Response {
     pub(crate) status: u16,
@@ -41,6 +67,9 @@ pub(crate) struct Inner {
     pub(crate) user_agent: String,
     actor_id: OnceLock<String>,
     pub(crate) closed: std::sync::atomic::AtomicBool,
+    /// The base URL is the platform's because none was given: connection errors say how to
+    /// point the client at a local server.
+    default_base_url: bool,
 }
 
 impl fmt::Debug for Inner {
@@ -82,6 +111,22 @@ impl Inner {
             user_agent,
             actor_id: OnceLock::new(),
             closed: Default::default(),
+            default_base_url: false,
+        }
+    }
+
+    /// Marks the base URL as the default one (see the field).
+    pub(crate) fn hinting_at_base_url(mut self, default: bool) -> Self {
+        self.default_base_url = default;
+        self
+    }
+
+    /// What a connection error adds when the client went to the platform by default.
+    fn base_url_hint(&self) -> &'static str {
+        if self.default_base_url {
+            " (no base_url was given and ALTER_BASE_URL is not set, so this client used the platform itself; for a local grantline-server pass its URL as base_url or set ALTER_BASE_URL)"
+        } else {
+            ""
         }
     }
 
@@ -96,6 +141,7 @@ impl Inner {
             caller_type,
             self.user_agent.clone(),
         )
+        .hinting_at_base_url(self.default_base_url)
     }
 
     pub(crate) fn actor_id(&self) -> Option<&str> {
@@ -126,7 +172,7 @@ impl Inner {
         })
     }
 
-    fn headers(&self, method: &str, path: &str, body: &[u8]) -> HeaderMap {
+    fn headers(&self, method: &str, path: &str, body: &[u8], att: &Attenuation) -> HeaderMap {
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
@@ -145,11 +191,11 @@ impl Inner {
             timestamp: &timestamp,
             nonce: &nonce,
             content_sha256: &hash,
-            scope_constraints: None,
-            request_rule: None,
+            scope_constraints: att.scopes.as_deref(),
+            request_rule: att.rule.as_deref(),
             identity,
         }));
-        let mut h = HeaderMap::with_capacity(12);
+        let mut h = HeaderMap::with_capacity(14);
         let value = |s: &str| HeaderValue::from_str(s).expect("header values are printable ASCII");
         let mut key = value(&self.api_key);
         key.set_sensitive(true);
@@ -164,6 +210,12 @@ impl Inner {
         }
         if let Some(actor) = identity.actor_id {
             h.insert("x-alter-actor-id", value(actor));
+        }
+        if let Some(scopes) = &att.scopes {
+            h.insert("x-alter-scope-constraints", value(scopes));
+        }
+        if let Some(rule) = &att.rule {
+            h.insert("x-alter-request-rule", value(rule));
         }
         if !identity.is_empty() {
             h.insert("x-alter-signature-v2", value(&signature));
@@ -193,14 +245,17 @@ impl Inner {
         }
     }
 
-    /// Sends a signed POST with retries; a status ≥ 400 becomes a classified [`Error::Api`].
-    pub(crate) async fn post(
+    /// Sends a signed request with retries; a status ≥ 400 becomes a classified [`Error::Api`].
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn send(
         &self,
         http: &reqwest::Client,
+        method: Method,
         path: &str,
         body: Vec<u8>,
         idempotency: Idempotency,
         timeout: Option<Duration>,
+        att: &Attenuation,
     ) -> Result<Response, Error> {
         if self.closed.load(std::sync::atomic::Ordering::Acquire) {
             return Err(Error::Closed);
@@ -211,7 +266,16 @@ impl Inner {
         let mut attempt = 0u32;
         loop {
             let outcome = self
-                .attempt(http, &url, path, body.clone(), timeout, idempotency)
+                .attempt(
+                    http,
+                    method,
+                    &url,
+                    path,
+                    body.clone(),
+                    timeout,
+                    idempotency,
+                    att,
+                )
                 .await;
             let (err, retryable, wait) = match outcome {
                 Ok(response) => return Ok(response),
@@ -230,19 +294,25 @@ impl Inner {
     }
 
     /// One attempt. On failure: the error, whether it may be retried, and the server's wait.
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
         http: &reqwest::Client,
+        method: Method,
         url: &str,
         path: &str,
         body: Bytes,
         timeout: Duration,
         idempotency: Idempotency,
+        att: &Attenuation,
     ) -> Result<Response, (Error, bool, Option<Duration>)> {
         let read = idempotency == Idempotency::Read;
-        let request = http
-            .post(url)
-            .headers(self.headers("POST", path, &body))
+        let builder = match method {
+            Method::Post => http.post(url),
+            Method::Delete => http.delete(url),
+        };
+        let request = builder
+            .headers(self.headers(method.as_str(), path, &body, att))
             .body(body)
             .timeout(timeout);
         tracing::debug!(path, "sending");
@@ -258,14 +328,21 @@ impl Inner {
             Ok(parts) => parts,
             Err(e) if e.is_timeout() => {
                 let message = format!(
-                    "Request to {} timed out after {:.1?}",
-                    self.base_url, timeout
+                    "Request to {} timed out after {:.1?}{}",
+                    self.base_url,
+                    timeout,
+                    self.base_url_hint()
                 );
                 return Err((Error::Timeout { message }, read, None));
             }
             Err(e) => {
                 let connect = e.is_connect();
-                let message = format!("Failed to reach {}: {}", self.base_url, error_chain(&e));
+                let message = format!(
+                    "Failed to reach {}: {}{}",
+                    self.base_url,
+                    error_chain(&e),
+                    self.base_url_hint()
+                );
                 return Err((Error::Network { message }, connect || read, None));
             }
         };

@@ -966,6 +966,7 @@ async fn timeouts_and_connection_failures() {
         .unwrap_err();
     assert_eq!(kind(&err), ErrorKind::Network, "{err}");
     assert!(!err.to_string().contains(&t.app_key));
+    assert!(!err.to_string().contains("ALTER_BASE_URL"), "{err}");
     server.shutdown().await;
 }
 

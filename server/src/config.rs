@@ -8,7 +8,8 @@ use std::sync::Arc;
 /// Configuration of one server instance.
 #[derive(Clone)]
 pub struct ServerConfig {
-    /// `sqlite::memory:`, `sqlite:///path/file.db`, `sqlite://relative.db` or a plain path.
+    /// `sqlite::memory:`, `sqlite:///path/file.db`, `sqlite://relative.db`, a plain path, or
+    /// `postgres://user@host:port/db` (the database is created if it does not exist).
     pub database_url: String,
     /// Where to listen (port 0 = any free port).
     pub listen: SocketAddr,

@@ -1,8 +1,8 @@
 //! `grantline-server dev`: a server with one demo tenant already provisioned.
 
-use crate::admin::*;
 use crate::config::ServerConfig;
 use crate::server::{RunningServer, ServerError, start};
+use crate::service::admin_types::*;
 use serde::{Deserialize, Serialize};
 
 /// Everything a test or demo needs to talk to the demo tenant.

@@ -67,6 +67,51 @@ pub struct FaultSpec {
     pub headers: BTreeMap<String, String>,
 }
 
+/// A header name as HTTP allows it (an RFC 9110 token).
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// A header value a response can carry: visible ASCII, spaces and tabs.
+fn is_header_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+}
+
+impl FaultSpec {
+    /// Checks a fault before it is queued; the error says what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.status != 0 && !(100..=599).contains(&self.status) {
+            return Err("status must be 0 or 100..=599".into());
+        }
+        if self.stage != FaultStage::Request && (self.status != 0 || self.delay_ms.is_none()) {
+            return Err(
+                "a fault of a stage other than request only delays: status 0 and delay_ms".into(),
+            );
+        }
+        if !self.path_prefix.starts_with('/') {
+            return Err("path_prefix must start with /".into());
+        }
+        if self
+            .retry_after
+            .as_deref()
+            .is_some_and(|v| !is_header_value(v))
+        {
+            return Err("retry_after is not a valid header value".into());
+        }
+        for (name, value) in &self.headers {
+            if !is_header_name(name) || !is_header_value(value) {
+                return Err(format!("headers: {name:?} is not a valid header"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The pending faults.
 #[derive(Debug, Default)]
 pub struct Faults(Mutex<Vec<(FaultSpec, u32)>>);
@@ -108,14 +153,23 @@ impl Faults {
     /// Sleeps for a delay-only fault of `stage` matching the current request's path (see
     /// [`with_request_path`]); nothing outside a request.
     pub async fn pause(&self, stage: FaultStage) {
-        let delay = REQUEST_PATH
+        if let Some(d) = self.delay(stage) {
+            tokio::time::sleep(d).await;
+        }
+    }
+
+    /// Takes a delay-only fault of `stage` matching the current request's path, for work that
+    /// runs elsewhere (a write queued for a shared transaction) to sleep there.
+    pub fn delay(&self, stage: FaultStage) -> Option<Duration> {
+        if self.is_empty() {
+            return None;
+        }
+        REQUEST_PATH
             .try_with(|path| self.take(stage, path))
             .ok()
             .flatten()
-            .and_then(|f| f.delay_ms);
-        if let Some(ms) = delay {
-            tokio::time::sleep(Duration::from_millis(ms.min(600_000))).await;
-        }
+            .and_then(|f| f.delay_ms)
+            .map(|ms| Duration::from_millis(ms.min(600_000)))
     }
 
     /// Drops every pending fault.

@@ -10,7 +10,6 @@
 //! ```
 
 pub mod admin;
-pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -23,7 +22,6 @@ pub mod server;
 pub mod service;
 pub mod store;
 
-pub use admin::Admin;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::ServerConfig;
 pub use dev::{DevTenant, provision_demo, start_dev};

@@ -1,5 +1,10 @@
 //! `grantline-server`: serve, dev, admin.
 
+/// mimalloc: measured faster than the system allocator for the server's many small
+/// allocations (server/README.md, "Benchmark").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Args, Parser, Subcommand};
 use grantline_server::admin::client::AdminClient;
 use grantline_server::crypto::MasterKey;
@@ -35,7 +40,8 @@ struct ServeArgs {
     /// Address to listen on (port 0 = any free port).
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
-    /// `sqlite::memory:`, `sqlite:///abs/file.db`, or a file path.
+    /// `postgres://user@host:port/db` (created if missing), `sqlite:///abs/file.db`, a file
+    /// path, or `sqlite::memory:`. Several instances may share one database.
     #[arg(long, env = "GRANTLINE_DATABASE_URL", default_value = "grantline.db")]
     database: String,
     /// File holding the master key as 64 hex characters (else GRANTLINE_MASTER_KEY).
@@ -51,7 +57,7 @@ struct DevArgs {
     /// Address to listen on (port 0 = any free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
-    /// Database URL (default: in memory).
+    /// Database URL (default: SQLite in memory); as for `serve`.
     #[arg(long, default_value = "sqlite::memory:")]
     database: String,
     /// Admin token (generated when absent).

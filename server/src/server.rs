@@ -1,16 +1,14 @@
 //! Starting and stopping a server.
 
-use crate::admin::Admin;
 use crate::clock::{Clock, SystemClock};
 use crate::config::ServerConfig;
 use crate::crypto::{MasterKey, random_token};
 use crate::fault::Faults;
 use crate::http::{AppState, router};
 use crate::jwt::JwtVerifier;
-use crate::nonce::NonceCache;
 use crate::service::Service;
-use crate::store::sqlite::SqliteStore;
-use crate::store::{Store, StoreError};
+use crate::store::cache::CachedStore;
+use crate::store::{Store, StoreError, open_store};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,8 +40,8 @@ pub struct RunningServer {
     base_url: String,
     addr: SocketAddr,
     admin_token: String,
-    admin: Admin,
-    store: SqliteStore,
+    svc: Arc<Service>,
+    store: Arc<dyn Store>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -73,14 +71,14 @@ impl RunningServer {
         &self.admin_token
     }
 
-    /// The admin service (provision directly, without HTTP).
-    pub fn admin(&self) -> &Admin {
-        &self.admin
+    /// The service, to provision directly, without HTTP (`create_app`, `mint_key`, ...).
+    pub fn admin(&self) -> &Service {
+        &self.svc
     }
 
     /// The store (benchmarks seed through it).
     pub fn store(&self) -> Arc<dyn Store> {
-        self.admin.service().store.clone()
+        self.svc.store.clone()
     }
 
     /// Stops accepting, lets in-flight requests finish (at most 5 s), closes the database.
@@ -129,48 +127,69 @@ impl Drop for RunningServer {
     }
 }
 
+/// How often expired grants are counted ([`crate::store::counts`]).
+const EXPIRY_SWEEP: Duration = Duration::from_secs(1);
+/// Nonces are kept this long past their expiry, so an instance whose clock is behind the
+/// sweeping one's by up to this much still finds them (clock skew between instances).
+pub const NONCE_SKEW_MARGIN: i64 = 120;
+
+/// The background work of an instance until it stops, every second: the expiry sweep and the
+/// nonce sweep. Every instance on a database runs them; they are idempotent.
+async fn maintain(svc: Arc<Service>, mut stopped: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(EXPIRY_SWEEP);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopped.changed() => return,
+        }
+        if *stopped.borrow() {
+            return;
+        }
+        if let Err(e) = svc.store.sweep_expired(svc.now_micros()).await {
+            tracing::warn!(error = %e, "expiry sweep failed");
+        }
+        let before = svc.clock.now().unix_timestamp() - NONCE_SKEW_MARGIN;
+        if let Err(e) = svc.store.sweep_nonces(before).await {
+            tracing::warn!(error = %e, "nonce sweep failed");
+        }
+    }
+}
+
 /// Opens the database, checks the master key, binds and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let faults = Arc::new(Faults::default());
-    let store = SqliteStore::open(&config.database_url)
-        .await?
-        .with_faults(faults.clone());
+    let store = open_store(&config.database_url, Some(faults.clone())).await?;
     let master = match config.master_key {
         Some(k) => MasterKey::new(k),
         None => MasterKey::generate().1,
     };
-    match store.meta_get(MASTER_KEY_CHECK).await? {
-        Some(sealed) => {
-            if master
-                .decrypt(&sealed, MASTER_KEY_CHECK.as_bytes())
-                .is_err()
-            {
-                store.close().await;
-                return Err(ServerError::WrongMasterKey);
-            }
-        }
-        None => {
-            let sealed = master.encrypt(b"grantline", MASTER_KEY_CHECK.as_bytes());
-            store.meta_set(MASTER_KEY_CHECK, &sealed).await?;
-        }
+    // The first instance on a database seals a check value with its key; every later one (and
+    // every restart) must open it.
+    let sealed = master.encrypt(b"grantline", MASTER_KEY_CHECK.as_bytes());
+    let sealed = store.meta_init(MASTER_KEY_CHECK, &sealed).await?;
+    if master
+        .decrypt(&sealed, MASTER_KEY_CHECK.as_bytes())
+        .is_err()
+    {
+        store.close().await;
+        return Err(ServerError::WrongMasterKey);
     }
+    let store: Arc<dyn Store> = Arc::new(CachedStore::new(store).await?);
     let clock: Arc<dyn Clock> = config.clock.unwrap_or_else(|| Arc::new(SystemClock));
     let svc = Arc::new(Service {
-        store: Arc::new(store.clone()),
+        store: store.clone(),
         master,
         clock,
-        nonces: NonceCache::default(),
         jwt: JwtVerifier::new(),
         faults,
     });
-    let admin = Admin::new(svc.clone());
     let admin_token = config
         .admin_token
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| random_token("gla_"));
     let state = AppState {
-        svc,
-        admin: admin.clone(),
+        svc: svc.clone(),
         admin_token: admin_token.clone().into(),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -184,6 +203,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         source,
     })?;
     let (stop, mut stopped) = watch::channel(false);
+    tokio::spawn(maintain(svc.clone(), stop.subscribe()));
     let app = router(state);
     let task = tokio::spawn(async move {
         let shutdown = async move {
@@ -208,7 +228,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         base_url: format!("http://{host}:{}", addr.port()),
         addr,
         admin_token,
-        admin,
+        svc,
         store,
         stop,
         task: Some(task),

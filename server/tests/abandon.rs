@@ -1,6 +1,7 @@
 //! Clients that go away mid-request: whatever they do (close before the body, during
 //! authentication, mid-transaction, while the response is written), the server loses nothing it
-//! acknowledged, answers no 5xx, and keeps serving. Run against the in-memory and the file store.
+//! acknowledged, answers no 5xx, and keeps serving. Run against the store under test (SQLite in
+//! memory, or PostgreSQL with `GRANTLINE_TEST_STORE=postgres`) and a SQLite file.
 
 mod common;
 
@@ -164,7 +165,7 @@ async fn abandon_everywhere(env: &Env) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn abandoned_requests_lose_nothing_in_memory() {
+async fn abandoned_requests_lose_nothing() {
     abandon_everywhere(&Env::new().await).await;
 }
 
@@ -287,7 +288,7 @@ async fn abandon_at_each_stage(env: &Env) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requests_abandoned_at_each_stage_in_memory() {
+async fn requests_abandoned_at_each_stage() {
     abandon_at_each_stage(&Env::new().await).await;
 }
 

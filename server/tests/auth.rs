@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
+use grantline_server::ManualClock;
 use grantline_server::admin::{CreateAgent, CreateApp, MintKey};
-use grantline_server::{ManualClock, ServerConfig};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -87,6 +87,51 @@ async fn replayed_nonce_is_401() {
     c.send(&p).await.expect(201, "");
     c.send(&p).await.expect(401, "replayed_nonce");
     assert_eq!(env.total().await, 1);
+}
+
+/// A replay is refused however the first request ended: a validation error, a sibling conflict
+/// that has gone since, a revoke. (The nonce is remembered by the operation, or on the way out
+/// of one that ended early.)
+#[tokio::test]
+async fn a_replay_is_refused_whatever_the_first_request_got() {
+    let env = Env::new().await;
+    let c = env.app();
+    let ms = &env.t.managed_secret_id;
+    let create = format!("/sdk/managed-secrets/{ms}/grants");
+    // A 422 first, then the same request again.
+    let p = c.prepare("POST", &create, br#"{"principal": {"type": "nobody"}}"#);
+    c.send(&p).await.expect(422, "invalid_request");
+    c.send(&p).await.expect(401, "replayed_nonce");
+    // A 404 for an unknown managed secret.
+    let missing = format!("/sdk/managed-secrets/{}/grants", uuid::Uuid::new_v4());
+    let p = c.prepare(
+        "POST",
+        &missing,
+        &serde_json::to_vec(&Env::system("x")).unwrap(),
+    );
+    c.send(&p).await.expect(404, "managed_secret_not_found");
+    c.send(&p).await.expect(401, "replayed_nonce");
+    // A 409 while a sibling holds the label: once the sibling is revoked, the replay is still
+    // refused (it would otherwise create the grant now).
+    let first = c.create(ms, Env::system("held")).await;
+    first.expect(201, "");
+    let body = serde_json::to_vec(&Env::system("held")).unwrap();
+    let p = c.prepare("POST", &create, &body);
+    c.send(&p).await.expect(409, "sibling_label_conflict");
+    c.revoke(first.body["grant_id"].as_str().unwrap(), json!({}))
+        .await
+        .expect(200, "");
+    c.send(&p).await.expect(401, "replayed_nonce");
+    // A revoke.
+    let g = c.create(ms, Env::system("r")).await;
+    let path = format!(
+        "/sdk/oauth/grants/{}/revoke",
+        g.body["grant_id"].as_str().unwrap()
+    );
+    let p = c.prepare("POST", &path, b"{}");
+    c.send(&p).await.expect(200, "");
+    c.send(&p).await.expect(401, "replayed_nonce");
+    assert_eq!(env.total().await, 2);
 }
 
 #[tokio::test]
@@ -313,7 +358,7 @@ async fn agent_status_and_caller_rules() {
 /// A fresh tenant with the vectors' key, caller agent and managed secret, clock pinned.
 async fn vector_env(key: &str) -> Env {
     let clock = Arc::new(ManualClock::at_unix(1_700_000_000));
-    let env = Env::with(ServerConfig::ephemeral().with_clock(clock)).await;
+    let env = Env::with(config().with_clock(clock)).await;
     let admin = env.admin();
     admin
         .mint_key(

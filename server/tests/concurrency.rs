@@ -70,7 +70,7 @@ async fn race(env: &Env) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_creates_in_memory() {
+async fn concurrent_creates() {
     race(&Env::new().await).await;
 }
 

@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
+use grantline_server::ManualClock;
 use grantline_server::admin::*;
-use grantline_server::{ManualClock, ServerConfig};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -62,7 +62,8 @@ async fn create_answers_the_official_shape() {
     assert_eq!(b["principal_type"], "system");
     assert_eq!(b["credential_id"], env.t.credential_id.as_str());
     let id = b["grant_id"].as_str().unwrap();
-    assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 4);
+    // A canonical UUID; time-ordered (version 7: see service::new_id).
+    assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 7);
     assert_eq!(id, id.to_lowercase());
     let created = b["created_at"].as_str().unwrap();
     assert!(created.ends_with('Z') && created.len() == 27, "{created}");
@@ -155,7 +156,7 @@ async fn user_principal_needs_a_valid_token() {
 #[tokio::test]
 async fn expired_user_token_is_401() {
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
-    let env = Env::with(ServerConfig::ephemeral().with_clock(clock.clone())).await;
+    let env = Env::with(config().with_clock(clock.clone())).await;
     clock.advance(2 * 24 * 3600);
     // The dev tenant's token lives 24 h; the signature must be fresh too.
     let mut c = env.app();
@@ -350,7 +351,7 @@ async fn credential_choice() {
 #[tokio::test]
 async fn sibling_labels() {
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
-    let env = Env::with(ServerConfig::ephemeral().with_clock(clock.clone())).await;
+    let env = Env::with(config().with_clock(clock.clone())).await;
     let ms = &env.t.managed_secret_id;
     let c = env.app();
     let first = c.create(ms, Env::system("cron")).await;
@@ -420,7 +421,7 @@ async fn sibling_labels() {
 #[tokio::test]
 async fn policy_and_ttl() {
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
-    let env = Env::with(ServerConfig::ephemeral().with_clock(clock.clone())).await;
+    let env = Env::with(config().with_clock(clock.clone())).await;
     let ms = &env.t.managed_secret_id;
     let c = env.app();
     let with = |label: &str, policy: Value| json!({"principal": {"type": "system", "label": label}, "grant_policy": policy});
@@ -519,7 +520,7 @@ async fn policy_and_ttl() {
 #[tokio::test]
 async fn status_is_computed_at_read_time() {
     let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
-    let env = Env::with(ServerConfig::ephemeral().with_clock(clock.clone())).await;
+    let env = Env::with(config().with_clock(clock.clone())).await;
     let ms = &env.t.managed_secret_id;
     let c = env.app();
     let mut body = Env::system("ttl");

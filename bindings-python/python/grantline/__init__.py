@@ -44,6 +44,8 @@ from ._errors import (
 from ._native import (
     AgentPrincipal,
     CreateGrantResult,
+    DelegationResult,
+    GrantInfo,
     GrantListResult,
     GrantPolicy,
     GroupPrincipal,
@@ -55,8 +57,7 @@ from ._native import (
     UserPrincipal,
     is_valid_key,
 )
-
-__version__: str = "0.1.0"
+from ._native import __version__ as __version__  # the workspace version (Cargo.toml)
 
 #: The official client's names for the same models.
 UnifiedGrantListResult = GrantListResult
@@ -82,8 +83,10 @@ __all__ = [
     "CreateGrantResult",
     "CredentialChoice",
     "CredentialIdRequiredError",
+    "DelegationResult",
     "EndUserCredentialNotAssignableError",
     "GrantExpiredError",
+    "GrantInfo",
     "GrantItem",
     "GrantListItem",
     "GrantListResult",

@@ -13,6 +13,8 @@ table): a test checks these signatures against it (``tests/vectors/api.json``).
 from __future__ import annotations
 
 import inspect
+import sys
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from enum import Enum
 from types import MethodType
@@ -23,6 +25,8 @@ from ._errors import GrantlineError, InvalidArgumentError
 from ._native import (
     AgentPrincipal,
     CreateGrantResult,
+    DelegationResult,
+    GrantInfo,
     GrantListResult,
     GrantPolicy,
     GroupPrincipal,
@@ -116,6 +120,19 @@ def resolve_token(getter: UserTokenGetter) -> str:
     except Exception as e:
         raise _getter_failed(e) from e
     return checked_token(value)
+
+
+def _warn_if_on_a_loop(name: str) -> None:
+    """A blocking call on a thread that runs an event loop stalls every task of that loop."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None and asyncio._get_running_loop() is not None:
+        warnings.warn(
+            f"grantline.blocking: {name}() was called on a thread that runs an asyncio event "
+            "loop, which it blocks until the call returns; use grantline.App with await there, "
+            "or run the blocking call in a thread (await asyncio.to_thread(...))",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 class _Binder:
@@ -238,11 +255,12 @@ class operation(_Dual, Generic[P, R]):
             # bind_async inlined: one coroutine less per call (measured, README "Benchmark").
             bound = binder.bind(args, kwargs)
             slot = binder._token_slot(client, bound)
-            if slot is not None:
+            if slot is not None and client._getter is not None:
                 bound[slot] = await resolve_token_async(client._getter)
             return await client._submit(client._native.call, binder.name, bound)
 
         def run_blocking(client: BlockingMode, /, *args: Any, **kwargs: Any) -> Any:
+            _warn_if_on_a_loop(binder.name)
             return client._native.call(binder.name, binder.bind_blocking(client, args, kwargs))
 
         self._async, self._blocking = run_async, run_blocking
@@ -364,6 +382,29 @@ class AppOperations(ListingOperations):
         """
         raise NotImplementedError
 
+    @operation
+    def mint_grant(
+        self,
+        source_grant_id: str,
+        *,
+        label: str,
+        grant_policy: PolicyInput = None,
+        grant_tags: Optional[list[str]] = None,
+        timeout: Optional[float] = None,
+    ) -> GrantInfo:
+        """Mints a sibling grant on the source grant's credential: the same principal, its own
+        ``label`` (unique among the credential's active grants) and policy (``expires_at``,
+        ``max_ttl_seconds``; no ``default_ttl_seconds``). Delegations are not copied."""
+        raise NotImplementedError
+
+    @operation
+    def revoke_delegation(
+        self, grant_id: str, agent_id: str, *, timeout: Optional[float] = None
+    ) -> None:
+        """Revokes agent ``agent_id``'s delegation of ``grant_id`` and every delegation below
+        it; the grant itself stays. Idempotent."""
+        raise NotImplementedError
+
 
 class AgentOperations(ListingOperations):
     """The operations of an agent client."""
@@ -379,4 +420,28 @@ class AgentOperations(ListingOperations):
         timeout: Optional[float] = None,
     ) -> CreateGrantResult:
         """Issues a grant for the agent itself (only ``AgentPrincipal`` is accepted)."""
+        raise NotImplementedError
+
+    @operation
+    def delegate(
+        self,
+        grant_id: str,
+        to_agent_id: str,
+        *,
+        delegable: Optional[bool] = None,
+        scope_constraint: Optional[list[str]] = None,
+        ttl_seconds: Optional[int] = None,
+        timeout: Optional[float] = None,
+    ) -> DelegationResult:
+        """Hands a grant this agent holds to another agent of the same app, one level deeper.
+
+        The child never outlives the grant (``ttl_seconds`` only shortens) nor outranks it
+        (``scope_constraint`` only narrows); ``delegable=True`` lets it delegate onward.
+        """
+        raise NotImplementedError
+
+    @operation
+    def revoke_delegation(self, grant_id: str, *, timeout: Optional[float] = None) -> None:
+        """Revokes this agent's own delegation of ``grant_id`` (and every delegation below it).
+        Idempotent."""
         raise NotImplementedError

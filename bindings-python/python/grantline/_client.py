@@ -26,6 +26,7 @@ from ._api import (
     check_options,
     settings,
 )
+from ._errors import GrantlineError
 from ._native import AsyncAgent, AsyncApp
 
 if TYPE_CHECKING:  # asyncio is imported on first use: it costs more than all of grantline
@@ -84,7 +85,14 @@ async def _submit(start: Callable[..., int], *args: Any) -> Any:
         import asyncio
 
         _running_loop, _cancelled = asyncio.get_running_loop, asyncio.CancelledError
-    loop = _running_loop()
+    try:
+        loop = _running_loop()
+    except RuntimeError:
+        raise GrantlineError(
+            "grantline.App and grantline.Agent are async: await their calls inside an event "
+            "loop (asyncio.run, trio via anyio's asyncio backend, a framework's async views), "
+            "or use grantline.blocking.App / grantline.blocking.Agent in synchronous code"
+        ) from None
     d = _dispatchers.get(loop) or _dispatcher(loop)
     token = start(d.completions, *args)
     fut = loop.create_future()
@@ -101,11 +109,29 @@ async def _submit(start: Callable[..., int], *args: Any) -> Any:
 _C = TypeVar("_C", bound="_AsyncClient")
 
 
+_T = TypeVar("_T", bound="_ClientBase")
+
+
 class _ClientBase:
     """What every client has (async and blocking)."""
 
     _native: Any
     _getter: Optional[UserTokenGetter] = None
+
+    def with_constraints(
+        self: _T,
+        *,
+        scopes: Optional[list[str]] = None,
+        rule: Optional[dict[str, Any]] = None,
+    ) -> _T:
+        """A client sharing this one's connections whose every call carries these constraints,
+        inside the signature: ``scopes`` to narrow to, and/or a one-off ``rule``
+        (``{"rule_type": ..., "rule_body": {...}}``). Attenuation only narrows: call it on the
+        original client, never on a constrained one."""
+        clone = type(self).__new__(type(self))
+        clone._native = self._native.with_constraints({"scopes": scopes, "rule": rule})
+        clone._getter = self._getter
+        return clone
 
     @property
     def base_url(self) -> str:
@@ -210,7 +236,7 @@ class _AsyncClient(_ClientBase, AsyncMode):
     """What the async ``App`` and ``Agent`` share: submitting, closing, context management."""
 
     # The module's coroutine itself (no method frame around it: one coroutine less per call).
-    _submit = staticmethod(_submit)  # type: ignore[assignment]
+    _submit = staticmethod(_submit)
 
     async def close(self) -> None:
         """Closes the client; later calls fail. Idempotent."""

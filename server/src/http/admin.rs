@@ -1,10 +1,11 @@
-//! `/admin/` routes: bearer admin token, JSON in and out, thin over [`crate::admin::Admin`].
+//! `/admin/` routes: bearer admin token, JSON in and out, thin over the provisioning operations
+//! of [`crate::service::Service`].
 
 use super::AppState;
 use super::body::{parse_json, read_body};
-use crate::admin::*;
 use crate::fault::FaultSpec;
 use crate::service::ApiError;
+use crate::service::admin_types::*;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, Request, State};
@@ -82,14 +83,14 @@ fn reply<T: serde::Serialize>(status: StatusCode, r: Result<T, ApiError>) -> Res
 }
 
 async fn create_app(State(st): State<AppState>, req: Request) -> Response {
-    let r = async { st.admin.create_app(json_body(req).await?).await }.await;
+    let r = async { st.svc.create_app(json_body(req).await?).await }.await;
     reply(StatusCode::CREATED, r)
 }
 
 async fn create_agent(State(st): State<AppState>, p: Ids<String>, req: Request) -> Response {
     let r = async {
         let app = ids(p)?;
-        st.admin.create_agent(&app, json_body(req).await?).await
+        st.svc.create_agent(&app, json_body(req).await?).await
     }
     .await;
     reply(StatusCode::CREATED, r)
@@ -103,9 +104,7 @@ async fn set_agent_status(
     let r = async {
         let (app, agent) = ids(p)?;
         let body: SetAgentStatus = json_body(req).await?;
-        st.admin
-            .set_agent_status(&app, &agent, &body.status)
-            .await?;
+        st.svc.set_agent_status(&app, &agent, &body.status).await?;
         Ok(json!({"agent_id": agent, "status": body.status}))
     }
     .await;
@@ -115,7 +114,7 @@ async fn set_agent_status(
 async fn mint_key(State(st): State<AppState>, p: Ids<String>, req: Request) -> Response {
     let r = async {
         let app = ids(p)?;
-        st.admin.mint_key(&app, json_body(req).await?).await
+        st.svc.mint_key(&app, json_body(req).await?).await
     }
     .await;
     reply(StatusCode::CREATED, r)
@@ -124,7 +123,7 @@ async fn mint_key(State(st): State<AppState>, p: Ids<String>, req: Request) -> R
 async fn revoke_key(State(st): State<AppState>, p: Ids<(String, String)>) -> Response {
     let r = async {
         let (app, key) = ids(p)?;
-        st.admin.revoke_key(&app, &key).await?;
+        st.svc.revoke_key(&app, &key).await?;
         Ok(json!({"key_id": key, "status": "revoked"}))
     }
     .await;
@@ -134,7 +133,7 @@ async fn revoke_key(State(st): State<AppState>, p: Ids<(String, String)>) -> Res
 async fn add_idp(State(st): State<AppState>, p: Ids<String>, req: Request) -> Response {
     let r = async {
         let app = ids(p)?;
-        st.admin.add_idp(&app, json_body(req).await?).await
+        st.svc.add_idp(&app, json_body(req).await?).await
     }
     .await;
     reply(StatusCode::CREATED, r)
@@ -147,7 +146,7 @@ async fn mint_user_token(
 ) -> Response {
     let r = async {
         let (app, idp) = ids(p)?;
-        st.admin
+        st.svc
             .mint_user_token(&app, &idp, json_body(req).await?)
             .await
     }
@@ -158,9 +157,7 @@ async fn mint_user_token(
 async fn add_managed_secret(State(st): State<AppState>, p: Ids<String>, req: Request) -> Response {
     let r = async {
         let app = ids(p)?;
-        st.admin
-            .add_managed_secret(&app, json_body(req).await?)
-            .await
+        st.svc.add_managed_secret(&app, json_body(req).await?).await
     }
     .await;
     reply(StatusCode::CREATED, r)
@@ -173,7 +170,7 @@ async fn add_credential(
 ) -> Response {
     let r = async {
         let (app, ms) = ids(p)?;
-        st.admin
+        st.svc
             .add_credential(&app, &ms, json_body(req).await?)
             .await
     }
@@ -188,7 +185,7 @@ async fn provision_oauth_grant(
 ) -> Response {
     let r = async {
         let app = ids(p)?;
-        st.admin
+        st.svc
             .provision_oauth_grant(&app, json_body(req).await?)
             .await
     }
@@ -200,7 +197,7 @@ async fn set_ttl_ceiling(State(st): State<AppState>, p: Ids<String>, req: Reques
     let r = async {
         let app = ids(p)?;
         let body: TtlCeiling = json_body(req).await?;
-        st.admin.set_ttl_ceiling(&app, body.max_ttl_seconds).await?;
+        st.svc.set_ttl_ceiling(&app, body.max_ttl_seconds).await?;
         Ok(json!({"max_ttl_seconds": body.max_ttl_seconds}))
     }
     .await;
@@ -221,7 +218,7 @@ async fn audit(
     let r = async {
         let app = ids(p)?;
         let Query(q) = q.map_err(|e| ApiError::invalid_request(e.body_text()))?;
-        st.admin
+        st.svc
             .audit(&app, q.limit.unwrap_or(100), q.offset.unwrap_or(0))
             .await
     }
@@ -232,7 +229,7 @@ async fn audit(
 async fn inject_fault(State(st): State<AppState>, req: Request) -> Response {
     let r = async {
         let spec: FaultSpec = json_body(req).await?;
-        st.admin.inject_fault(spec.clone()).await?;
+        st.svc.inject_fault(spec.clone()).await?;
         Ok(spec)
     }
     .await;
@@ -240,6 +237,6 @@ async fn inject_fault(State(st): State<AppState>, req: Request) -> Response {
 }
 
 async fn clear_faults(State(st): State<AppState>) -> Response {
-    st.admin.clear_faults().await;
+    st.svc.clear_faults().await;
     (StatusCode::OK, axum::Json(json!({"cleared": true}))).into_response()
 }

@@ -7,7 +7,6 @@ mod sdk;
 
 pub use body::{MAX_BODY_BYTES, parse_json};
 
-use crate::admin::Admin;
 use crate::service::{ApiError, Service};
 use axum::Router;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +16,6 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub svc: Arc<Service>,
-    pub admin: Admin,
     pub admin_token: Arc<str>,
 }
 

@@ -3,19 +3,22 @@
 
 use super::AppState;
 use super::body::{parse_json, read_body};
-use crate::auth::{Caller, authenticate};
 use crate::fault::{FaultStage, with_request_path};
-use crate::service::{ApiError, CreateGrantBody, ListGrantsBody, RevokeGrantBody};
+use crate::service::{
+    ApiError, Caller, CreateGrantBody, ListGrantsBody, NonceClaim, RequestHeaders, RevokeGrantBody,
+    SignedRequest,
+};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::Value;
 use std::future::Future;
+use std::sync::Arc;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
@@ -73,6 +76,15 @@ async fn faults(State(st): State<AppState>, req: Request, next: Next) -> Respons
     with_request_path(path, next.run(req)).await
 }
 
+/// Authentication reads headers through this (the service layer knows no HTTP types).
+struct Headers<'a>(&'a HeaderMap);
+
+impl RequestHeaders for Headers<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
 fn with_actor(mut resp: Response, actor: Option<&str>) -> Response {
     if let Some(v) = actor.and_then(|a| HeaderValue::from_str(a).ok()) {
         resp.headers_mut().insert("x-alter-actor-id", v);
@@ -80,10 +92,12 @@ fn with_actor(mut resp: Response, actor: Option<&str>) -> Response {
     resp
 }
 
-/// Reads, authenticates and dispatches one `/sdk` call.
+/// Reads, authenticates and dispatches one `/sdk` call. The operation remembers the request's
+/// nonce; when it ends before doing so (an early error), the nonce is remembered here, and a
+/// replay answers 401 `replayed_nonce` whatever the operation said.
 async fn sdk_call<F, Fut>(st: AppState, req: Request, f: F) -> Response
 where
-    F: FnOnce(AppState, Caller, Bytes) -> Fut,
+    F: FnOnce(AppState, Caller, Arc<NonceClaim>, Bytes) -> Fut,
     Fut: Future<Output = Result<(StatusCode, Value), ApiError>>,
 {
     let (parts, body) = req.into_parts();
@@ -96,22 +110,32 @@ where
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or_else(|| parts.uri.path());
-    let auth = match authenticate(
-        &st.svc,
-        &parts.method,
+    let request = SignedRequest {
+        method: parts.method.as_str(),
         path_and_query,
-        &parts.headers,
-        &bytes,
-    )
-    .await
-    {
+        headers: &Headers(&parts.headers),
+        body: &bytes,
+    };
+    let auth = match st.svc.authenticate(&request).await {
         Ok(a) => a,
         Err(fail) => return with_actor(fail.error.into_response(), fail.actor_id.as_deref()),
     };
     st.svc.faults.pause(FaultStage::Authenticated).await;
     let actor = auth.actor_id.clone();
-    let resp = match f(st, auth.caller, bytes).await {
+    let svc = st.svc.clone();
+    let result = f(st, auth.caller, auth.nonce.clone(), bytes).await;
+    let result = match svc.remember_nonce(&auth.nonce).await {
+        Ok(()) => result,
+        Err(e) if e.code == "replayed_nonce" => {
+            return with_actor(e.into_response(), Some(&auth.key_actor_id));
+        }
+        Err(e) => Err(e),
+    };
+    let resp = match result {
         Ok((status, value)) => (status, axum::Json(value)).into_response(),
+        Err(e) if e.code == "replayed_nonce" => {
+            return with_actor(e.into_response(), Some(&auth.key_actor_id));
+        }
         Err(e) => e.into_response(),
     };
     with_actor(resp, actor.as_deref())
@@ -127,18 +151,21 @@ async fn create_grant(
     req: Request,
 ) -> Response {
     let id = path_id(id);
-    sdk_call(st, req, move |st, caller, bytes| async move {
+    sdk_call(st, req, move |st, caller, nonce, bytes| async move {
         let body: CreateGrantBody = parse_json(&bytes)?;
-        let v = st.svc.create_grant(&caller, &id, body).await?;
+        let v = st.svc.create_grant(&caller, &nonce, &id, body).await?;
         Ok((StatusCode::CREATED, v))
     })
     .await
 }
 
 async fn list_grants(State(st): State<AppState>, req: Request) -> Response {
-    sdk_call(st, req, move |st, caller, bytes| async move {
+    sdk_call(st, req, move |st, caller, nonce, bytes| async move {
         let body: ListGrantsBody = parse_json(&bytes)?;
-        Ok((StatusCode::OK, st.svc.list_grants(&caller, body).await?))
+        Ok((
+            StatusCode::OK,
+            st.svc.list_grants(&caller, &nonce, body).await?,
+        ))
     })
     .await
 }
@@ -149,7 +176,7 @@ async fn revoke_grant(
     req: Request,
 ) -> Response {
     let id = path_id(id);
-    sdk_call(st, req, move |st, caller, bytes| async move {
+    sdk_call(st, req, move |st, caller, nonce, bytes| async move {
         let body: RevokeGrantBody = if bytes.is_empty() {
             RevokeGrantBody::default()
         } else {
@@ -157,7 +184,7 @@ async fn revoke_grant(
         };
         Ok((
             StatusCode::OK,
-            st.svc.revoke_grant(&caller, &id, body).await?,
+            st.svc.revoke_grant(&caller, &nonce, &id, body).await?,
         ))
     })
     .await

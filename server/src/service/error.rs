@@ -104,7 +104,10 @@ impl From<crate::store::StoreError> for ApiError {
             crate::store::StoreError::Conflict(what) => {
                 Self::new(409, "conflict", format!("{what} already exists"))
             }
-            crate::store::StoreError::Db(msg) => Self::internal(msg),
+            crate::store::StoreError::Replay => super::replayed(),
+            crate::store::StoreError::Db(msg) | crate::store::StoreError::Retry(msg) => {
+                Self::internal(msg)
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::principal::{PrincipalIn, ResolvedPrincipal};
 use super::{ApiError, Policy, Service, canonical_uuid, check_len, views};
-use crate::auth::{Caller, CallerKind};
+use super::{Caller, CallerKind, NonceClaim};
 use crate::clock::wire_time;
 use crate::store::{AuditRec, GrantRec, ListQuery, StatusFilter, StoreError, Visibility};
 use serde::Deserialize;
@@ -99,9 +99,11 @@ pub fn map_insert_error(e: StoreError, label: Option<&str>) -> ApiError {
 
 impl Service {
     /// `POST /sdk/managed-secrets/{id}/grants`.
+    /// The request's nonce is remembered in the grant's transaction.
     pub async fn create_grant(
         &self,
         caller: &Caller,
+        nonce: &NonceClaim,
         managed_secret_id: &str,
         body: CreateGrantBody,
     ) -> Result<Value, ApiError> {
@@ -147,7 +149,7 @@ impl Service {
             .ok_or_else(|| ApiError::internal("caller's app vanished"))?;
 
         let grant = GrantRec {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: super::new_id(),
             app_id: caller.app_id.clone(),
             kind: "managed_secret".into(),
             provider_slug: ms.slug.clone(),
@@ -170,7 +172,7 @@ impl Service {
             created_by: caller.audit_actor.clone(),
         };
         let audit = AuditRec {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: super::new_id(),
             app_id: grant.app_id.clone(),
             actor: caller.audit_actor.clone(),
             action: "grant.create".into(),
@@ -182,7 +184,7 @@ impl Service {
             at: now,
         };
         self.store
-            .create_grant(&grant, &audit)
+            .create_grant(&grant, &audit, nonce.take())
             .await
             .map_err(|e| map_insert_error(e, grant.label.as_deref()))?;
         Ok(views::created(&grant))
@@ -248,8 +250,18 @@ impl Service {
     pub async fn list_grants(
         &self,
         caller: &Caller,
+        nonce: &NonceClaim,
         body: ListGrantsBody,
     ) -> Result<Value, ApiError> {
+        // The listing only reads: it runs while the nonce is written, and a replay's result is
+        // dropped.
+        let (remembered, listing) =
+            tokio::join!(self.remember_nonce(nonce), self.listing(caller, body));
+        remembered?;
+        listing
+    }
+
+    async fn listing(&self, caller: &Caller, body: ListGrantsBody) -> Result<Value, ApiError> {
         if !(1..=1000).contains(&body.limit) {
             return Err(ApiError::invalid_request(
                 "limit must be between 1 and 1000",
@@ -323,9 +335,11 @@ impl Service {
     pub async fn revoke_grant(
         &self,
         caller: &Caller,
+        nonce: &NonceClaim,
         grant_id: &str,
         body: RevokeGrantBody,
     ) -> Result<Value, ApiError> {
+        self.remember_nonce(nonce).await?;
         if matches!(caller.kind, CallerKind::Agent { .. }) {
             return Err(ApiError::new(
                 403,
@@ -358,7 +372,7 @@ impl Service {
         }
         let now = self.now_micros();
         let audit = AuditRec {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: super::new_id(),
             app_id: caller.app_id.clone(),
             actor: caller.audit_actor.clone(),
             action: "grant.revoke".into(),

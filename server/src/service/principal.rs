@@ -1,7 +1,6 @@
 //! Principals as the wire sends them (docs/wire.md §3.1), their limits, and how each resolves.
 
-use super::{ApiError, Service, canonical_uuid, check_len};
-use crate::auth::Caller;
+use super::{ApiError, Caller, Service, canonical_uuid, check_len};
 use serde::Deserialize;
 
 /// A principal in a create request, tagged on `type`.

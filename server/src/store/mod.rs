@@ -1,12 +1,60 @@
-//! Persistence behind a small interface: [`Store`]. The SQLite implementation lives in
-//! [`sqlite`]; a Postgres one can follow without touching the service layer.
+//! Persistence behind one interface, [`Store`], with two engines: SQLite ([`sqlite`]) and
+//! PostgreSQL ([`postgres`]), chosen by the database URL ([`open_store`]). Both keep the same
+//! tables (versioned migrations in `server/migrations/{sqlite,postgres}`), batch concurrent
+//! grant writes into one transaction ([`batch`]), and keep grant counts per scope so a listing's
+//! `total` is exact without counting rows ([`counts`]). [`cache::CachedStore`] keeps what every
+//! request reads (keys, agents, apps, providers) in memory, bounded by the change counter that
+//! every instance on the database polls.
 
+pub mod batch;
+pub mod cache;
+pub mod counts;
+pub mod postgres;
 mod records;
+pub(crate) mod sql;
+mod sql_store;
 pub mod sqlite;
 
 pub use records::*;
+pub use sql_store::SqlStore;
 
+use crate::fault::Faults;
 use async_trait::async_trait;
+use std::sync::Arc;
+
+/// Which engine a database URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// `sqlite::memory:`, `sqlite://…`, `sqlite:…` or a plain file path.
+    Sqlite,
+    /// `postgres://…` or `postgresql://…`.
+    Postgres,
+}
+
+impl Engine {
+    /// The engine of `url`; an unknown `scheme://` is an error.
+    pub fn of(url: &str) -> StoreResult<Engine> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Engine::Postgres)
+        } else if url.starts_with("sqlite:") || !url.contains("://") {
+            Ok(Engine::Sqlite)
+        } else {
+            Err(StoreError::Db(format!(
+                "unsupported database URL scheme {:?} (sqlite: or postgres://)",
+                url.split("://").next().unwrap_or("")
+            )))
+        }
+    }
+}
+
+/// Opens the store `url` names and runs its migrations. `faults` lets transaction-stage faults
+/// pause write transactions (a development/test feature).
+pub async fn open_store(url: &str, faults: Option<Arc<Faults>>) -> StoreResult<Arc<dyn Store>> {
+    Ok(match Engine::of(url)? {
+        Engine::Sqlite => Arc::new(SqlStore::open_sqlite(url, faults).await?),
+        Engine::Postgres => Arc::new(SqlStore::open_postgres(url, faults).await?),
+    })
+}
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -14,9 +62,22 @@ pub enum StoreError {
     /// A uniqueness rule refused the write (the string names it).
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The request's nonce was used already (a replay); nothing was written.
+    #[error("replayed nonce")]
+    Replay,
+    /// The database aborted a transaction for a reason that running it again may cure (a
+    /// deadlock, a serialization failure).
+    #[error("transaction aborted, may be retried: {0}")]
+    Retry(String),
     /// Any other database failure.
     #[error("database error: {0}")]
     Db(String),
+}
+
+impl StoreError {
+    pub(crate) fn db(e: impl std::fmt::Display) -> Self {
+        StoreError::Db(e.to_string())
+    }
 }
 
 /// Store results.
@@ -29,6 +90,25 @@ pub trait Store: Send + Sync + 'static {
     async fn meta_get(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
     /// Sets a server-wide setting.
     async fn meta_set(&self, key: &str, value: &[u8]) -> StoreResult<()>;
+    /// Sets a server-wide setting unless it is set; returns the value it has (the first one
+    /// written, when several instances race).
+    async fn meta_init(&self, key: &str, value: &[u8]) -> StoreResult<Vec<u8>>;
+    /// Closes the connections (the store is unusable afterwards).
+    async fn close(&self);
+    /// The change counter: it moves with every write a cache may hold (key and agent status, TTL
+    /// ceilings, credentials, identity providers), whichever instance made it.
+    async fn change_seq(&self) -> StoreResult<i64>;
+    /// Whether only this process can reach the database (an in-memory database), so there is
+    /// no other instance to watch.
+    fn is_private(&self) -> bool {
+        false
+    }
+
+    /// Remembers a request's nonce digest ([`crate::nonce::digest`]) until `expires_at` (Unix
+    /// seconds): false when it is remembered already (a replay), whichever instance saw it.
+    async fn remember_nonce(&self, digest: [u8; 16], expires_at: i64) -> StoreResult<bool>;
+    /// Forgets nonces that expired before `before` (Unix seconds); returns how many.
+    async fn sweep_nonces(&self, before: i64) -> StoreResult<u64>;
 
     /// Inserts an app.
     async fn insert_app(&self, app: &AppRec) -> StoreResult<()>;
@@ -99,9 +179,17 @@ pub trait Store: Send + Sync + 'static {
     /// The credentials of a provider, oldest first.
     async fn list_credentials(&self, managed_secret_id: &str) -> StoreResult<Vec<CredentialRec>>;
 
-    /// Inserts a grant and its audit record in one transaction. A live sibling with the same
-    /// label is a conflict `sibling_label`; an expired one gives its label up first.
-    async fn create_grant(&self, grant: &GrantRec, audit: &AuditRec) -> StoreResult<()>;
+    /// Inserts a grant, its counts and its audit record in one transaction (shared with other
+    /// concurrent creates: [`batch`]), durable when this returns. A live sibling with the same
+    /// label is a conflict `sibling_label`; an expired one gives its label up first. `nonce`
+    /// (digest, expiry) is remembered in the same transaction, whatever becomes of the grant;
+    /// when it was remembered already the grant is not written ([`StoreError::Replay`]).
+    async fn create_grant(
+        &self,
+        grant: &GrantRec,
+        audit: &AuditRec,
+        nonce: Option<([u8; 16], i64)>,
+    ) -> StoreResult<()>;
     /// A grant of `app_id`, with its provider's and credential's names.
     async fn get_grant(&self, app_id: &str, id: &str) -> StoreResult<Option<GrantView>>;
     /// Marks a grant revoked and writes the audit record, in one transaction; false if the
@@ -113,10 +201,14 @@ pub trait Store: Send + Sync + 'static {
         reason: Option<&str>,
         audit: &AuditRec,
     ) -> StoreResult<bool>;
-    /// One page of grants and the total number of matches.
+    /// One page of grants and the total number of matches (exact; see [`counts`]).
     async fn list_grants(&self, query: &ListQuery) -> StoreResult<(Vec<GrantView>, i64)>;
-    /// Inserts many grants at once, without audit records (benchmark seeding only).
+    /// Inserts many grants at once, with their counts, without audit records (benchmark
+    /// seeding only).
     async fn seed_grants(&self, grants: &[GrantRec]) -> StoreResult<()>;
+    /// Moves the expiry watermark of apps with grants that expired since theirs up to `now`
+    /// (see [`counts`]); returns how many apps moved.
+    async fn sweep_expired(&self, now: i64) -> StoreResult<u64>;
 
     /// Audit records of `app_id`, newest first.
     async fn list_audit(&self, app_id: &str, limit: i64, offset: i64)

@@ -206,6 +206,48 @@ pub async fn send_raw(http: &reqwest::Client, base: &str, p: &Prepared) -> Resp 
     }
 }
 
+/// The store the suite runs against: `GRANTLINE_TEST_STORE` is `memory` (the default: SQLite in
+/// memory) or `postgres` (a fresh database per server on the cluster whose admin URL is
+/// `GRANTLINE_TEST_POSTGRES`; `server/scripts/with-postgres.sh` provides one).
+pub fn postgres_under_test() -> Option<String> {
+    match std::env::var("GRANTLINE_TEST_STORE").as_deref() {
+        Err(_) | Ok("") | Ok("memory") => None,
+        Ok("postgres") => Some(std::env::var("GRANTLINE_TEST_POSTGRES").expect(
+            "GRANTLINE_TEST_STORE=postgres needs GRANTLINE_TEST_POSTGRES (run the tests through \
+             server/scripts/with-postgres.sh)",
+        )),
+        Ok(other) => panic!("GRANTLINE_TEST_STORE={other}: memory or postgres"),
+    }
+}
+
+/// A fresh PostgreSQL database on the cluster of `admin_url` (the server creates it).
+pub fn fresh_postgres(admin_url: &str) -> String {
+    let (base, _) = admin_url.rsplit_once('/').expect("a database URL");
+    format!("{base}/gl_test_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A fresh database of the store under test (in memory for SQLite).
+pub fn database() -> String {
+    match postgres_under_test() {
+        Some(admin) => fresh_postgres(&admin),
+        None => "sqlite::memory:".into(),
+    }
+}
+
+/// A fresh database of the store under test that outlives its server (a file in `dir` for
+/// SQLite), for restarts and for several instances.
+pub fn persistent_database(dir: &std::path::Path) -> String {
+    match postgres_under_test() {
+        Some(admin) => fresh_postgres(&admin),
+        None => format!("sqlite://{}", dir.join("g.db").display()),
+    }
+}
+
+/// A server configuration on a fresh database of the store under test.
+pub fn config() -> ServerConfig {
+    ServerConfig::ephemeral().with_database(database())
+}
+
 /// A fresh server with the demo tenant.
 pub struct Env {
     pub server: RunningServer,
@@ -213,8 +255,9 @@ pub struct Env {
 }
 
 impl Env {
+    /// On a fresh database of the store under test.
     pub async fn new() -> Env {
-        Self::with(ServerConfig::ephemeral()).await
+        Self::with(config()).await
     }
     pub async fn with(config: ServerConfig) -> Env {
         let (server, t) = start_dev(config).await.expect("start_dev");
@@ -226,7 +269,7 @@ impl Env {
     pub fn agent(&self) -> Client {
         Client::new(&self.t.base_url, &self.t.agent_key)
     }
-    pub fn admin(&self) -> &grantline_server::Admin {
+    pub fn admin(&self) -> &grantline_server::service::Service {
         self.server.admin()
     }
     pub async fn total(&self) -> i64 {

@@ -1,11 +1,14 @@
 //! Request authentication (docs/wire.md §2) and caller resolution (§3.4): the API key by hash, the
 //! content hash, the timestamp window, the legacy or v2 signature in constant time, the nonce,
 //! then who is calling (app, service caller, or agent).
+//!
+//! Transport-free: the HTTP layer hands over a [`SignedRequest`] (method, path, a header lookup,
+//! body).
 
-use crate::nonce::NonceCheck;
-use crate::service::{ApiError, Service};
-use axum::http::{HeaderMap, Method};
+use super::{ApiError, Service};
 use grantline::signing::{self, Identity, SignInput, SigningKey};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Accepted clock skew of `X-Alter-Timestamp`, seconds.
 pub const TIMESTAMP_WINDOW: i64 = 300;
@@ -52,24 +55,108 @@ pub struct Authenticated {
     pub caller: Caller,
     /// `X-Alter-Actor-ID` to return (none when the request carried `X-Alter-Caller`).
     pub actor_id: Option<String>,
+    /// The actor id of the key (returned with a replay's 401, as with every failed
+    /// authentication).
+    pub key_actor_id: String,
+    /// The request's nonce, to be remembered by the operation (see [`NonceClaim`]).
+    pub nonce: Arc<NonceClaim>,
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
+/// A verified request's nonce, not yet remembered. The operation remembers it: a create in the
+/// same transaction as the grant (one commit per create), a revoke or a listing before its work;
+/// whatever ends a request without doing so (an early error) must call
+/// [`Service::remember_nonce`], so that a replay of any request is refused.
+#[derive(Debug)]
+pub struct NonceClaim {
+    /// [`crate::nonce::digest`] of the key, the timestamp and the nonce.
+    pub digest: [u8; 16],
+    /// Unix seconds: the timestamp plus the window.
+    pub expires_at: i64,
+    taken: AtomicBool,
+}
+
+impl NonceClaim {
+    /// The nonce for a store write, once (`None` once something remembered it).
+    pub fn take(&self) -> Option<([u8; 16], i64)> {
+        (!self.taken.swap(true, Ordering::AcqRel)).then_some((self.digest, self.expires_at))
+    }
+}
+
+/// 401 `replayed_nonce`.
+pub fn replayed() -> ApiError {
+    ApiError::new(401, "replayed_nonce", "this nonce was already used")
+}
+
+impl Service {
+    /// Remembers the nonce unless an operation already did: 401 `replayed_nonce` when another
+    /// request (on any instance) used it within the window.
+    pub async fn remember_nonce(&self, claim: &NonceClaim) -> Result<(), ApiError> {
+        let Some((digest, expires_at)) = claim.take() else {
+            return Ok(());
+        };
+        if self.store.remember_nonce(digest, expires_at).await? {
+            Ok(())
+        } else {
+            Err(replayed())
+        }
+    }
+}
+
+/// Looks up request headers by lowercase name (a header that is not valid text is absent).
+pub trait RequestHeaders: Sync {
+    /// The value of header `name`.
+    fn header(&self, name: &str) -> Option<&str>;
+}
+
+/// What authentication reads of one request.
+pub struct SignedRequest<'a> {
+    /// `GET`, `POST`, ...
+    pub method: &'a str,
+    /// The path and query exactly as sent (signed as is).
+    pub path_and_query: &'a str,
+    /// The request's headers.
+    pub headers: &'a dyn RequestHeaders,
+    /// The whole body.
+    pub body: &'a [u8],
+}
+
+impl std::fmt::Debug for SignedRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedRequest")
+            .field("method", &self.method)
+            .field("path_and_query", &self.path_and_query)
+            .finish_non_exhaustive()
+    }
+}
+
+fn header<'a>(headers: &'a dyn RequestHeaders, name: &str) -> Option<&'a str> {
+    headers.header(name)
 }
 
 fn unauthorized(code: &'static str, msg: &str) -> ApiError {
     ApiError::new(401, code, msg)
 }
 
-/// Authenticates one `/sdk` request.
-pub async fn authenticate(
+impl Service {
+    /// Authenticates one `/sdk` request.
+    pub async fn authenticate(
+        &self,
+        req: &SignedRequest<'_>,
+    ) -> Result<Authenticated, AuthFailure> {
+        authenticate(self, req).await
+    }
+}
+
+async fn authenticate(
     svc: &Service,
-    method: &Method,
-    path_and_query: &str,
-    headers: &HeaderMap,
-    body: &[u8],
+    req: &SignedRequest<'_>,
 ) -> Result<Authenticated, AuthFailure> {
+    let SignedRequest {
+        method,
+        path_and_query,
+        headers,
+        body,
+    } = *req;
     let fail = |error: ApiError, actor: Option<&str>| AuthFailure {
         error,
         actor_id: actor.map(str::to_string),
@@ -162,7 +249,7 @@ pub async fn authenticate(
         actor_context: header(headers, "x-alter-context"),
     };
     let input = SignInput {
-        method: method.as_str(),
+        method,
         path_and_query,
         timestamp,
         nonce,
@@ -188,20 +275,13 @@ pub async fn authenticate(
         ));
     }
 
-    match svc.nonces.check(&key.id, nonce, ts + TIMESTAMP_WINDOW, now) {
-        NonceCheck::Fresh => {}
-        NonceCheck::Replayed => {
-            return Err(fail(
-                unauthorized("replayed_nonce", "this nonce was already used"),
-                actor,
-            ));
-        }
-        NonceCheck::Full => {
-            let mut e = ApiError::new(503, "overloaded", "too many requests in flight");
-            e.retry_after = Some("1".into());
-            return Err(fail(e, actor));
-        }
-    }
+    // Remembered by the operation (in the database, until the timestamp leaves the window):
+    // every instance on it refuses the nonce from then on.
+    let claim = NonceClaim {
+        digest: crate::nonce::digest(&key.id, ts, nonce),
+        expires_at: ts + TIMESTAMP_WINDOW,
+        taken: AtomicBool::new(false),
+    };
 
     let caller = resolve_caller(svc, &key, caller_h, caller_type_h)
         .await
@@ -213,6 +293,8 @@ pub async fn authenticate(
         } else {
             Some(key.actor_id.clone())
         },
+        key_actor_id: key.actor_id.clone(),
+        nonce: Arc::new(claim),
     })
 }
 

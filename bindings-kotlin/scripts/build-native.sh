@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds what the Kotlin package is made from, into OUT (Maven's target/): the native library
+# (cargo, profile PROFILE: debug or release) as a JNA resource (OUT/native/linux-x86-64/), the
+# uniffi Kotlin bindings generated from that library and the exception tree generated from the
+# core (OUT/generated-sources/grantline/). Maven runs it in generate-sources; nothing it writes
+# is committed.
+set -euo pipefail
+out=${1:?usage: build-native.sh OUT_DIR [debug|release]}
+profile=${2:-debug}
+here="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$here"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/../target}"
+flag=(); [ "$profile" = release ] && flag=(--release)
+cargo build -q "${flag[@]}" -p grantline-kotlin --lib --bin grantline-kotlin-gen
+# `make` exports CARGO_BUILD_TARGET (the host's triple): cargo then writes under <dir>/<triple>/.
+built="$CARGO_TARGET_DIR/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}$profile"
+lib="$built/libgrantline_kotlin.so"
+gen="$built/grantline-kotlin-gen"
+src="$out/generated-sources/grantline"
+res="$out/native/linux-x86-64"
+rm -rf "$src" "$res"
+mkdir -p "$src" "$res"
+"$gen" generate --library "$lib" --language kotlin --no-format --out-dir "$src" >&2
+"$gen" errors "$src/GrantlineErrors.kt"
+cp "$lib" "$res/libgrantline_kotlin.so"
+echo "build-native: $profile library and Kotlin sources in $out" >&2

@@ -1,0 +1,76 @@
+// The JSON text of a call's arguments, as the native library reads them (camelCase names,
+// durations in milliseconds, instants as ISO-8601 strings). Only writes: every rule about the
+// values is the core's.
+package dev.grantline
+
+import java.time.Duration
+import java.time.Instant
+
+internal object Json {
+    fun write(value: Any?): String = StringBuilder(128).also { put(it, value) }.toString()
+
+    private fun put(out: StringBuilder, value: Any?) {
+        when (value) {
+            null -> out.append("null")
+            is String -> string(out, value)
+            is Boolean, is Int, is Long, is Short, is Byte -> out.append(value.toString())
+            is Double -> number(out, value)
+            is Float -> number(out, value.toDouble())
+            // Milliseconds, fractions kept (the core reads the JavaScript dialect's unit).
+            is Duration -> number(out, value.seconds * 1000.0 + value.nano / 1_000_000.0)
+            is Instant -> string(out, value.toString())
+            is Principal -> put(out, value.wire())
+            is GrantPolicy -> put(
+                out,
+                mapOf(
+                    "expiresAt" to value.expiresAt,
+                    "maxTtlSeconds" to value.maxTtlSeconds,
+                    "defaultTtlSeconds" to value.defaultTtlSeconds,
+                ),
+            )
+            is Map<*, *> -> {
+                out.append('{')
+                var first = true
+                for ((k, v) in value) {
+                    if (v == null) continue // absent: the core's default
+                    if (!first) out.append(',')
+                    first = false
+                    string(out, k.toString())
+                    out.append(':')
+                    put(out, v)
+                }
+                out.append('}')
+            }
+            is Iterable<*> -> {
+                out.append('[')
+                value.forEachIndexed { i, v ->
+                    if (i > 0) out.append(',')
+                    put(out, v)
+                }
+                out.append(']')
+            }
+            else -> throw InvalidArgumentException("cannot pass a ${value::class.qualifiedName} to grantline")
+        }
+    }
+
+    private fun number(out: StringBuilder, v: Double) {
+        if (!v.isFinite()) throw InvalidArgumentException("numbers must be finite (got $v)")
+        if (v == Math.rint(v) && kotlin.math.abs(v) < 1e15) out.append(v.toLong()) else out.append(v)
+    }
+
+    private fun string(out: StringBuilder, s: String) {
+        out.append('"')
+        for (c in s) {
+            when {
+                c == '"' -> out.append("\\\"")
+                c == '\\' -> out.append("\\\\")
+                c == '\n' -> out.append("\\n")
+                c == '\r' -> out.append("\\r")
+                c == '\t' -> out.append("\\t")
+                c < ' ' -> out.append("\\u").append(String.format("%04x", c.code))
+                else -> out.append(c)
+            }
+        }
+        out.append('"')
+    }
+}
