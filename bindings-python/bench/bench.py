@@ -9,7 +9,8 @@ with every field of every item read), and ``create_managed_secret_grant``, again
 - a canned server (``canned_server.py``) replaying that server's recorded answers instantly;
 
 then the same list with the server's fault injection adding 5 ms to every request (a client's CPU
-per call must not grow with server latency), calls/s with 64 calls in flight, and import time.
+per call must not grow with server latency) beside a control (a fixed CPU task run back to back and
+with 5 ms idle before each run: what idling alone costs on this machine), calls/s with 64 calls in flight, and import time.
 The floor is the core's own benchmark (``core/benches/calls.rs``: the same calls from the core's
 blocking client in a Rust process). Rounds are interleaved (each round runs every client once, in
 rotating order) so the machine's noise falls on all alike; tables show the median of the rounds
@@ -44,6 +45,8 @@ NAMES = {
     "blocking": "grantline.blocking",
     "alter_sdk": "alter-sdk 0.29.0 (async)",
     "floor": "pure-Rust floor (core blocking client)",
+    "control": "control: fixed CPU work, no I/O (json.loads + walk of the page; idle 5 ms before"
+               " each)",
 }
 OPS = ["list100", "list100_read", "create"]
 OP_NAMES = {
@@ -117,10 +120,21 @@ def make_calls(kind: str, info: dict[str, Any]) -> dict[str, Any]:
             app.create_managed_secret_grant(
                 ms, principal=grantline.SystemPrincipal(label="bb-" + uuid.uuid4().hex))
 
+        with open(info["recording"]) as f:
+            body = json.load(f)["list"]["body"]
+
+        def work() -> None:
+            # The control: fixed CPU work, no I/O (parse the recorded page and walk it).
+            for g in json.loads(body)["grants"]:
+                for v in g.values():
+                    if v is not None:
+                        pass
+
         return {
             "list100": lambda: read(app.list_grants(limit=100)),
             "list100_read": lambda: read_all(app.list_grants(limit=100)),
             "create": create,
+            "work": work,
         }
     mod = __import__("grantline" if kind == "grantline" else "alter_sdk")
     app = mod.App(info["app_key"]) if kind == "alter_sdk" else mod.App(
@@ -139,6 +153,46 @@ def make_calls(kind: str, info: dict[str, Any]) -> dict[str, Any]:
     return {"list100": list100, "list100_read": list100_read, "create": acreate}
 
 
+def answer(kind: str, calls: dict[str, Any], loop: asyncio.AbstractEventLoop,
+           cmd: dict[str, Any]) -> dict[str, float]:
+    """Runs one command of the parent in a worker."""
+    call = calls[cmd["op"]]
+    n = cmd["calls"]
+    if cmd["cmd"] == "run":
+        if kind == "blocking":
+            idle = cmd.get("idle_ms", 0) / 1000
+
+            def many(k: int) -> None:
+                for _ in range(k):
+                    if idle:
+                        time.sleep(idle)
+                    call()
+
+            many(min(n, 50))
+            return timed(n, lambda: many(n))
+
+        async def seq(k: int) -> None:
+            for _ in range(k):
+                await call()
+
+        loop.run_until_complete(seq(min(n, 50)))
+        return timed(n, lambda: loop.run_until_complete(seq(n)))
+
+    # "c64": calls/s with 64 in flight (async clients)
+    async def c64() -> float:
+        sem = asyncio.Semaphore(64)
+
+        async def one() -> None:
+            async with sem:
+                await call()
+
+        w0 = time.perf_counter()
+        await asyncio.gather(*[one() for _ in range(n)])
+        return n / (time.perf_counter() - w0)
+
+    return {"per_s": loop.run_until_complete(c64())}
+
+
 def worker(kind: str, info: dict[str, Any]) -> None:
     """Answers one JSON command per stdin line with one JSON line."""
     os.environ["ALTER_BASE_URL"] = info["base_url"]  # alter_sdk reads it
@@ -146,37 +200,7 @@ def worker(kind: str, info: dict[str, Any]) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     for line in sys.stdin:
-        cmd = json.loads(line)
-        call = calls[cmd["op"]]
-        n = cmd["calls"]
-        if cmd["cmd"] == "run":
-            if kind == "blocking":
-                for _ in range(min(n, 50)):
-                    call()
-                out = timed(n, lambda: [call() for _ in range(n)])
-            else:
-
-                async def seq(k: int) -> None:
-                    for _ in range(k):
-                        await call()
-
-                loop.run_until_complete(seq(min(n, 50)))
-                out = timed(n, lambda: loop.run_until_complete(seq(n)))
-        else:  # "c64": calls/s with 64 in flight (async clients)
-
-            async def c64() -> float:
-                sem = asyncio.Semaphore(64)
-
-                async def one() -> None:
-                    async with sem:
-                        await call()
-
-                w0 = time.perf_counter()
-                await asyncio.gather(*[one() for _ in range(n)])
-                return n / (time.perf_counter() - w0)
-
-            out = {"per_s": loop.run_until_complete(c64())}
-        print(json.dumps(out), flush=True)
+        print(json.dumps(answer(kind, calls, loop, json.loads(line))), flush=True)
 
 
 # --- the parent -----------------------------------------------------------------------------
@@ -191,7 +215,7 @@ class Worker:
                 [sys.executable, __file__, "--worker", kind, "--info", json.dumps(info)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
-    def ask(self, cmd: str, op: str, calls: int) -> dict[str, float]:
+    def ask(self, cmd: str, op: str, calls: int, idle_ms: int = 0) -> dict[str, float]:
         if self.proc is None:  # the Rust floor: one process per run
             assert self.floor_bin is not None
             env = dict(os.environ, GRANTLINE_BENCH_URL=self.info["base_url"],
@@ -201,7 +225,8 @@ class Worker:
                                  env=env, capture_output=True, text=True, check=True)
             return dict(json.loads(out.stdout.strip().splitlines()[-1]))
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps({"cmd": cmd, "op": op, "calls": calls}) + "\n")
+        self.proc.stdin.write(
+            json.dumps({"cmd": cmd, "op": op, "calls": calls, "idle_ms": idle_ms}) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
@@ -324,7 +349,11 @@ def main() -> None:
             canned_url = json.loads(canned.stdout.readline())["base_url"]
             targets = {"grantline-server": info["base_url"], "canned": canned_url}
             pool = {
-                target: {k: Worker(k, dict(info, base_url=url), args.floor_bin) for k in clients}
+                target: {
+                    k: Worker(k, dict(info, base_url=url, recording=f"{tmp}/recording.json"),
+                              args.floor_bin)
+                    for k in clients
+                }
                 for target, url in targets.items()
             }
             workers = [w for ws in pool.values() for w in ws.values()]
@@ -356,6 +385,17 @@ def main() -> None:
                     a, b = lat[kind]["none"][-1], lat[kind]["delayed"][-1]
                     print(f"latency round {r + 1} {kind}: {a['cpu_ms']:.3f} → {b['cpu_ms']:.3f} ms",
                           file=sys.stderr)
+
+            # The control: a fixed CPU task (parse and walk the recorded page, no I/O) back to
+            # back and with the process idle 5 ms before each run: what idling alone costs any
+            # code on this machine (cold caches, the CPU's wake-up), not the client.
+            control: dict[str, list[dict[str, float]]] = {"none": [], "delayed": []}
+            for r in range(args.rounds):
+                w = pool["grantline-server"]["blocking"]
+                control["none"].append(w.ask("run", "work", args.latency_calls))
+                control["delayed"].append(w.ask("run", "work", args.latency_calls, DELAY_MS))
+                print(f"control round {r + 1}: {control['none'][-1]['cpu_ms']:.3f} →"
+                      f" {control['delayed'][-1]['cpu_ms']:.3f} ms", file=sys.stderr)
 
             c64 = {
                 (op, kind): pool["grantline-server"][kind].ask("c64", op, args.calls * 4)["per_s"]
@@ -403,12 +443,12 @@ def main() -> None:
     print("| client | no delay: CPU/call (ms) | +5 ms: CPU/call (ms) | change (median of rounds)"
           " | wall/call (ms) |")
     print("|---|---:|---:|---:|---:|")
-    for kind in clients:
-        none = [x["cpu_ms"] for x in lat[kind]["none"]]
-        delayed = [x["cpu_ms"] for x in lat[kind]["delayed"]]
+    for kind, runs in [*((k, lat[k]) for k in clients), ("control", control)]:
+        none = [x["cpu_ms"] for x in runs["none"]]
+        delayed = [x["cpu_ms"] for x in runs["delayed"]]
         change = [(d / n - 1) * 100 for n, d in zip(none, delayed)]  # noqa: B905
-        wall = (statistics.median(x["wall_ms"] for x in lat[kind]["none"]),
-                statistics.median(x["wall_ms"] for x in lat[kind]["delayed"]))
+        wall = (statistics.median(x["wall_ms"] for x in runs["none"]),
+                statistics.median(x["wall_ms"] for x in runs["delayed"]))
         print(f"| {NAMES[kind]} | {spread(none)} | {spread(delayed)} |"
               f" {statistics.median(change):+.1f}% ({min(change):+.1f}…{max(change):+.1f}) |"
               f" {wall[0]:.1f} → {wall[1]:.1f} |")
