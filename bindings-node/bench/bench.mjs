@@ -4,7 +4,8 @@
 //   - grantline-server (file database, 120 grants seeded), and
 //   - a canned server (bench/canned-server.mjs) replaying that server's recorded answers instantly;
 // then the same list with the server's fault injection adding 5 ms to every request (client CPU
-// per call must not grow with server latency), and calls/s with the event-loop delay
+// per call must not grow with server latency) beside a control (a fixed CPU task run back to back
+// and with 5 ms idle before each run: what idling alone costs on this machine), and calls/s with the event-loop delay
 // (monitorEventLoopDelay p50/p99) while 1,000 calls are in flight.
 //
 // Rounds are interleaved (each round runs every client once, in rotating order) so the machine's
@@ -84,7 +85,14 @@ function worker(kind, baseUrl) {
       pending = { resolve, reject };
       child.send(msg);
     });
-  const ready = ask({ cmd: 'setup', kind, apiKey: t.app_key, baseUrl, managedSecretId: t.managed_secret_id });
+  const ready = ask({
+    cmd: 'setup',
+    kind,
+    apiKey: t.app_key,
+    baseUrl,
+    managedSecretId: t.managed_secret_id,
+    listBody: recorded.list.body,
+  });
   return { kind, ask, ready, exit: () => child.send({ cmd: 'exit' }) };
 }
 
@@ -132,6 +140,17 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 
+// The control: a fixed CPU task (parse and walk the recorded page, no I/O), run back to back and
+// with the process idle 5 ms before each run, in the grantline worker's process. What it gains
+// is what idling costs any code on this machine (cold caches, the CPU's wake-up), not the client.
+const control = { none: [], delayed: [] };
+for (let r = 0; r < ROUNDS; r++) {
+  const w = workers['grantline-server'].grantline ?? Object.values(workers['grantline-server'])[0];
+  control.none.push(await w.ask({ cmd: 'run', op: 'work', calls: LATENCY_CALLS }));
+  control.delayed.push(await w.ask({ cmd: 'run', op: 'work', calls: LATENCY_CALLS, idleMs: DELAY_MS }));
+  log(`control round ${r + 1}: ${control.none.at(-1).cpuMs.toFixed(3)} → ${control.delayed.at(-1).cpuMs.toFixed(3)} ms CPU/run`);
+}
+
 // --- load: 1,000 calls in flight -----------------------------------------------------------
 const loadRuns = [];
 for (const target of Object.keys(TARGETS)) {
@@ -150,7 +169,12 @@ rmSync(tmp, { recursive: true, force: true });
 // --- tables ---------------------------------------------------------------------------------
 const f3 = (x) => x.toFixed(3);
 const spread = (xs) => `${f3(median(xs))} (${f3(Math.min(...xs))}–${f3(Math.max(...xs))})`;
-const NAMES = { grantline: 'grantline', undici: 'hand-written `undici.request`', fetch: 'hand-written `fetch`' };
+const NAMES = {
+  grantline: 'grantline',
+  undici: 'hand-written `undici.request`',
+  fetch: 'hand-written `fetch`',
+  control: 'control: fixed CPU work, no I/O (JSON.parse + walk of the page; idle 5 ms before each)',
+};
 const CALL = { list: '`listGrants({ limit: 100 })`', create: '`createManagedSecretGrant`' };
 
 console.log(`\nNode ${process.version}; ${ROUNDS} rounds × ${CALLS} sequential calls per client; median (min–max) of the rounds.`);
@@ -177,8 +201,7 @@ console.log(`### client CPU per list call with the server adding ${DELAY_MS} ms 
 console.log(`${ROUNDS} rounds × ${LATENCY_CALLS} calls; each round runs both settings back to back.\n`);
 console.log('| client | no delay: CPU/call (ms) | +5 ms: CPU/call (ms) | change (median of rounds) | wall/call (ms) |');
 console.log('|---|---:|---:|---:|---:|');
-for (const kind of CLIENTS) {
-  const { none, delayed } = latRuns[kind];
+for (const [kind, { none, delayed }] of [...Object.entries(latRuns), ['control', control]]) {
   const change = none.map((x, i) => (delayed[i].cpuMs / x.cpuMs - 1) * 100);
   console.log(
     `| ${NAMES[kind]} | ${spread(none.map((x) => x.cpuMs))} | ${spread(delayed.map((x) => x.cpuMs))} | ${median(change) >= 0 ? '+' : ''}${median(change).toFixed(1)}% (${Math.min(...change).toFixed(1)}…${Math.max(...change).toFixed(1)}) | ${median(none.map((x) => x.wallMs)).toFixed(1)} → ${median(delayed.map((x) => x.wallMs)).toFixed(1)} |`,

@@ -58,7 +58,7 @@ let client;
 let ops;
 let seq = 0;
 
-function setup({ kind, apiKey, baseUrl, managedSecretId }) {
+function setup({ kind, apiKey, baseUrl, managedSecretId, listBody }) {
   const label = () => `bench-${kind}-${process.pid}-${(seq += 1)}`;
   if (kind === 'grantline') client = new App({ apiKey, baseUrl, maxRetries: 0 });
   else if (kind === 'undici') client = undiciClient({ apiKey, baseUrl });
@@ -70,16 +70,28 @@ function setup({ kind, apiKey, baseUrl, managedSecretId }) {
       const r = await client.createManagedSecretGrant(managedSecretId, { principal: systemPrincipal(label()) });
       if (!(r.createdAt instanceof Date)) throw new Error('createdAt is not a Date');
     },
+    // The control: the same CPU work every time and no I/O (parse the recorded 100-grant page
+    // and walk it), to see what idling between calls alone does to the CPU a fixed task costs.
+    work: async () => {
+      const page = JSON.parse(listBody);
+      for (const g of page.grants) for (const k in g) if (g[k] !== null) sink += 1;
+    },
   };
 }
 
-async function run({ op, calls }) {
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `calls` sequential calls of `op`; with `idleMs`, the process idles that long between calls. */
+async function run({ op, calls, idleMs = 0 }) {
   const call = ops[op];
   for (let i = 0; i < Math.min(50, calls); i++) await call(); // warm: JIT, pool, actor id
   const t0 = threads();
   const c0 = process.cpuUsage();
   const w0 = performance.now();
-  for (let i = 0; i < calls; i++) await call();
+  for (let i = 0; i < calls; i++) {
+    if (idleMs > 0) await pause(idleMs);
+    await call();
+  }
   const wall = performance.now() - w0;
   const c = process.cpuUsage(c0);
   const per = diff(threads(), t0);
