@@ -22,7 +22,8 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/$(PROFILE_DIR)/grantline
 export GRANTLINE_SERVER_BIN := $(SERVER_BIN)
 
 .PHONY: test demo setup lint test-rust test-official test-postgres test-python test-node \
-        test-kotlin test-dist-quick server bench bench-kotlin dist test-dist
+        test-kotlin test-dist-quick server bench bench-kotlin bench-node bench-python dist \
+        test-dist
 
 setup:
 	@bash scripts/setup.sh
@@ -75,6 +76,18 @@ bench: setup
 	cargo build --release -p grantline-server --bins
 	bash server/scripts/with-postgres.sh \
 	  $(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/release/grantline-server-bench
+
+# Client CPU per call against hand-written clients (Node: undici, fetch; Python: alter-sdk 0.29 and
+# the core's pure-Rust floor); release builds, ~10 min each. Tables: the bindings' READMEs.
+bench-node: setup
+	cargo build --release -p grantline-server --bin grantline-server
+	GRANTLINE_SERVER_BIN=$(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/release/grantline-server \
+	  bash bindings-node/scripts/bench.sh
+
+bench-python: setup
+	cargo build --release -p grantline-server --bin grantline-server
+	GRANTLINE_SERVER_BIN=$(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/release/grantline-server \
+	  bash bindings-python/scripts/bench.sh
 
 bench-kotlin: setup
 	cargo build --release -p grantline-server --bin grantline-server
