@@ -25,6 +25,36 @@ pub struct DevTenant {
     pub managed_secret_slug: String,
 }
 
+impl DevTenant {
+    /// The tenant as the environment variables the quickstarts and READMEs read (`ALTER_*` for
+    /// the clients, `GRANTLINE_*` for `grantline-server admin`): what `dev --format env` prints.
+    pub fn env_vars(&self) -> [(&'static str, &str); 12] {
+        [
+            ("ALTER_BASE_URL", &self.base_url),
+            ("ALTER_APP_KEY", &self.app_key),
+            ("ALTER_AGENT_ID", &self.agent_id),
+            ("ALTER_AGENT_KEY", &self.agent_key),
+            ("ALTER_IDP_ID", &self.idp_id),
+            ("ALTER_USER_TOKEN", &self.user_token),
+            ("ALTER_GROUP_ID", &self.group_id),
+            ("ALTER_MANAGED_SECRET_ID", &self.managed_secret_id),
+            ("ALTER_CREDENTIAL_ID", &self.credential_id),
+            ("GRANTLINE_URL", &self.base_url),
+            ("GRANTLINE_ADMIN_TOKEN", &self.admin_token),
+            ("GRANTLINE_APP_ID", &self.app_id),
+        ]
+    }
+
+    /// `export NAME='value'` lines for a POSIX shell to source, one per
+    /// [`DevTenant::env_vars`] entry.
+    pub fn shell_exports(&self) -> String {
+        self.env_vars()
+            .iter()
+            .map(|(name, value)| format!("export {name}='{}'\n", value.replace('\'', r"'\''")))
+            .collect()
+    }
+}
+
 impl std::fmt::Debug for DevTenant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DevTenant")
