@@ -1,6 +1,7 @@
 // grantline quickstart (TypeScript): issue grants on a managed secret to a user, a group, the
 // system and an agent, list them, revoke one. Run it with `bash scripts/demo.sh` (or `make demo`)
-// against a local `grantline-server dev`, which exports the ALTER_* variables used below.
+// against a local `grantline-server dev`: its `--format env` output sets the ALTER_* variables
+// used below (`make demo` does that for you).
 import {
   App,
   SiblingLabelConflictError,
