@@ -92,10 +92,9 @@ async fn concurrent_creates_on_a_wal_file() {
     let s = grantline_server::start(cfg.clone()).await.unwrap();
     s.shutdown().await;
     cfg.master_key = Some([8u8; 32]);
-    let err = grantline_server::start(cfg)
-        .await
-        .err()
-        .expect("another key is refused");
+    let Err(err) = grantline_server::start(cfg).await else {
+        panic!("another key is refused");
+    };
     assert!(matches!(err, grantline_server::ServerError::WrongMasterKey));
     // The message names the fix.
     assert!(err.to_string().contains("--master-key-file"), "{err}");
