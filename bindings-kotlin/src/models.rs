@@ -235,8 +235,9 @@ pub enum GrantItem {
         grant_kind: String,
         /// The `grant_kind` the server sent (null if it sent none).
         raw_grant_kind: Option<String>,
-        /// The grant's id, when the server sent one.
-        grant_id: Option<String>,
+        /// The grant's id (`""` when the server sent none, as in Python and TypeScript, so the
+        /// id is a `String` on every variant).
+        grant_id: String,
         /// The grant's label, when it is a string.
         label: Option<String>,
         /// The grant's status, when it is a string.
@@ -318,7 +319,7 @@ impl From<grantline::GrantItem> for GrantItem {
                 };
                 GrantItem::Unknown {
                     grant_kind: "unknown".to_owned(),
-                    grant_id: text("grant_id"),
+                    grant_id: text("grant_id").unwrap_or_default(),
                     label: text("label"),
                     status: text("status"),
                     raw_grant_kind: u.grant_kind,
