@@ -23,6 +23,11 @@ pub struct DevTenant {
     pub managed_secret_id: String,
     pub credential_id: String,
     pub managed_secret_slug: String,
+    /// A second agent of the app and its key: what the demo agent delegates to.
+    #[serde(default)]
+    pub agent2_id: String,
+    #[serde(default)]
+    pub agent2_key: String,
 }
 
 impl std::fmt::Debug for DevTenant {
@@ -31,6 +36,7 @@ impl std::fmt::Debug for DevTenant {
             .field("base_url", &self.base_url)
             .field("app_id", &self.app_id)
             .field("agent_id", &self.agent_id)
+            .field("agent2_id", &self.agent2_id)
             .field("idp_id", &self.idp_id)
             .field("managed_secret_id", &self.managed_secret_id)
             .finish_non_exhaustive()
@@ -78,6 +84,27 @@ pub async fn provision_demo(server: &RunningServer) -> Result<DevTenant, ServerE
             MintKey {
                 kind: "agent".into(),
                 agent_id: Some(agent_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await?
+        .key;
+    let agent2_id = admin
+        .create_agent(
+            &app_id,
+            CreateAgent {
+                name: "demo-agent-2".into(),
+                id: None,
+            },
+        )
+        .await?
+        .agent_id;
+    let agent2_key = admin
+        .mint_key(
+            &app_id,
+            MintKey {
+                kind: "agent".into(),
+                agent_id: Some(agent2_id.clone()),
                 ..Default::default()
             },
         )
@@ -145,6 +172,8 @@ pub async fn provision_demo(server: &RunningServer) -> Result<DevTenant, ServerE
         managed_secret_id,
         credential_id,
         managed_secret_slug: slug,
+        agent2_id,
+        agent2_key,
     })
 }
 
