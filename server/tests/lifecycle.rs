@@ -877,6 +877,7 @@ async fn a_cascade_revoke_racing_delegations_leaves_nothing_live() {
             }
         }
     }
+    eprintln!("delegations landed before the revoke: {landed}, refused after it: {refused}");
     // Nothing below a revoked root is live.
     let all = listed(&env.app()).await;
     let live = all
