@@ -9,8 +9,8 @@ from __future__ import annotations
 from ._client import Agent, App, CallerType, GrantItem, Principal
 from ._errors import (
     AgentNotFoundError,
-    AgentSelfGrantOnlyError,
     AgentsCannotMintError,
+    AgentSelfGrantOnlyError,
     AlterSDKError,
     AlterValueError,
     ApiError,
