@@ -55,8 +55,8 @@ async fn new_agent(server: &RunningServer, t: &DevTenant, name: &str) -> (String
     (id, agent_with(t, &key))
 }
 
-/// (grant id, status, depth, parent, access_via) of every grant `client` lists.
-async fn chain_of(items: Vec<GrantItem>) -> Vec<(String, String, i64, Option<String>, String)> {
+/// (grant id, status, depth, parent, access_via) of each listed grant.
+fn chain_of(items: Vec<GrantItem>) -> Vec<(String, String, i64, Option<String>, String)> {
     items
         .into_iter()
         .map(|g| match g {
@@ -141,13 +141,7 @@ async fn an_app_mints_a_sibling_and_agents_delegate_and_lose_it() {
     assert!(!child.delegable);
     assert_eq!(child.grant_kind, "managed_secret");
     assert!(child.expires_at.is_some());
-    let listed = chain_of(
-        b.list_grants(ListGrantsParams::new())
-            .await
-            .unwrap()
-            .grants,
-    )
-    .await;
+    let listed = chain_of(b.list_grants(ListGrantsParams::new()).await.unwrap().grants);
     assert_eq!(
         listed,
         vec![(
@@ -177,21 +171,9 @@ async fn an_app_mints_a_sibling_and_agents_delegate_and_lose_it() {
     )
     .await
     .unwrap();
-    let listed = chain_of(
-        b.list_grants(ListGrantsParams::new())
-            .await
-            .unwrap()
-            .grants,
-    )
-    .await;
+    let listed = chain_of(b.list_grants(ListGrantsParams::new()).await.unwrap().grants);
     assert_eq!(listed[0].1, "revoked");
-    let mine = chain_of(
-        a.list_grants(ListGrantsParams::new())
-            .await
-            .unwrap()
-            .grants,
-    )
-    .await;
+    let mine = chain_of(a.list_grants(ListGrantsParams::new()).await.unwrap().grants);
     assert_eq!(mine[0].0, root.grant_id);
     assert_eq!(mine[0].1, "active");
     drop(server);
@@ -278,28 +260,18 @@ async fn refusals_are_typed() {
     c.revoke_delegation(&g1.grant_id, RevokeDelegationOptions::new())
         .await
         .unwrap();
-    let c_items = chain_of(
-        c.list_grants(ListGrantsParams::new())
-            .await
-            .unwrap()
-            .grants,
-    )
-    .await;
+    let c_items = chain_of(c.list_grants(ListGrantsParams::new()).await.unwrap().grants);
     assert!(c_items.iter().all(|i| i.1 == "revoked"), "{c_items:?}");
     app.revoke_grant(&root.grant_id, RevokeGrantOptions::new())
         .await
         .unwrap();
-    let b_items = chain_of(
-        b.list_grants(ListGrantsParams::new())
-            .await
-            .unwrap()
-            .grants,
-    )
-    .await;
+    let b_items = chain_of(b.list_grants(ListGrantsParams::new()).await.unwrap().grants);
     assert!(b_items.iter().all(|i| i.1 == "revoked"), "{b_items:?}");
 
     // A constrained client's calls carry their signed headers and work as before.
-    let narrowed = a.with_constraints(Constraints::scopes(["grants:read"])).unwrap();
+    let narrowed = a
+        .with_constraints(Constraints::scopes(["grants:read"]))
+        .unwrap();
     let again = a
         .create_managed_secret_grant(
             &t.managed_secret_id,
