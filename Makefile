@@ -22,8 +22,8 @@ SERVER_BIN := $(CARGO_TARGET_DIR)/$(CARGO_BUILD_TARGET)/$(PROFILE_DIR)/grantline
 export GRANTLINE_SERVER_BIN := $(SERVER_BIN)
 
 .PHONY: test demo setup lint test-rust test-official test-postgres test-python test-node \
-        test-kotlin test-dist-quick server bench bench-kotlin bench-node bench-python dist \
-        test-dist
+        test-kotlin test-readme test-dist-quick server bench bench-kotlin bench-node bench-python \
+        dist test-dist docs
 
 setup:
 	@bash scripts/setup.sh
@@ -64,7 +64,17 @@ test-dist-quick: test-python test-node
 	python3 scripts/dist.py --quick $(CARGO_TARGET_DIR)/dist-quick
 	bash scripts/test-dist.sh --quick $(CARGO_TARGET_DIR)/dist-quick
 
-test: lint test-rust test-official test-postgres test-python test-node test-kotlin test-dist-quick
+# Every README block marked runnable, as written, against `grantline-server dev`.
+test-readme: test-python test-node
+	python3 scripts/readme_snippets.py
+
+# The API reference of each language (rustdoc, pdoc, TypeDoc) into target/docs/, failing on any
+# warning.
+docs: setup
+	bash scripts/docs.sh
+
+test: lint test-rust test-official test-postgres test-python test-node test-kotlin test-readme docs \
+      test-dist-quick
 	@if [ -d dist ]; then $(MAKE) --no-print-directory test-dist; fi
 	@echo "make test: every suite passed"
 

@@ -10,10 +10,12 @@ profile=${2:-debug}
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/../target}"
+# One explicit target triple, the host's, as `make` exports it: run by hand too, cargo writes
+# under <dir>/<triple>/ and reuses what `make` compiled (TestServer looks there for the server).
+export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}"
 flag=(); [ "$profile" = release ] && flag=(--release)
 cargo build -q "${flag[@]}" -p grantline-kotlin --lib --bin grantline-kotlin-gen
-# `make` exports CARGO_BUILD_TARGET (the host's triple): cargo then writes under <dir>/<triple>/.
-built="$CARGO_TARGET_DIR/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}$profile"
+built="$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/$profile"
 lib="$built/libgrantline_kotlin.so"
 gen="$built/grantline-kotlin-gen"
 src="$out/generated-sources/grantline"

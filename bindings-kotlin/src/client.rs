@@ -9,7 +9,9 @@
 #![allow(clippy::result_large_err)]
 
 use crate::error::NativeError;
-use crate::models::{CreateGrantResult, GrantItem, GrantPage, RevokeGrantResult};
+use crate::models::{
+    CreateGrantResult, DelegationResult, GrantInfo, GrantItem, GrantPage, RevokeGrantResult,
+};
 use crate::runtime;
 use futures_util::stream::BoxStream;
 use futures_util::{FutureExt, StreamExt};
@@ -34,6 +36,8 @@ fn read_call(name: &str, args: &str) -> Result<Call, Error> {
 
 /// What an operation returns.
 #[derive(Debug, uniffi::Enum)]
+// One value per call, moved once and lowered field by field (a `Box` is not an FFI type).
+#[allow(clippy::large_enum_variant)]
 pub enum NativeOutcome {
     /// `create_managed_secret_grant`.
     Created { result: CreateGrantResult },
@@ -41,6 +45,12 @@ pub enum NativeOutcome {
     Page { page: GrantPage },
     /// `revoke_grant`.
     Revoked { result: RevokeGrantResult },
+    /// `mint_grant`.
+    Minted { result: GrantInfo },
+    /// `delegate`.
+    Delegated { result: DelegationResult },
+    /// `revoke_delegation` (which returns nothing).
+    DelegationRevoked,
 }
 
 fn outcome(outcome: Outcome) -> Result<NativeOutcome, Error> {
@@ -48,6 +58,9 @@ fn outcome(outcome: Outcome) -> Result<NativeOutcome, Error> {
         Outcome::CreateManagedSecretGrant(r) => NativeOutcome::Created { result: r.into() },
         Outcome::ListGrants(p) => NativeOutcome::Page { page: p.into() },
         Outcome::RevokeGrant(r) => NativeOutcome::Revoked { result: r.into() },
+        Outcome::MintGrant(r) => NativeOutcome::Minted { result: r.into() },
+        Outcome::Delegate(r) => NativeOutcome::Delegated { result: r.into() },
+        Outcome::RevokeDelegation(()) => NativeOutcome::DelegationRevoked,
         _ => {
             return Err(Error::ResponseValidation {
                 message: "an outcome this version of grantline-kotlin cannot convert".into(),
@@ -139,6 +152,19 @@ impl NativeClient {
                 message: "getAgent is an App method".to_owned(),
             })),
         }
+    }
+
+    /// A client sharing this one's connections whose every call carries the constraints given
+    /// as JSON text (`{"scopes": [...], "rule": {"ruleType": ..., "ruleBody": {...}}}`); the
+    /// core checks them, and refuses a client that is constrained already.
+    pub fn with_constraints(&self, constraints: String) -> Result<Arc<NativeClient>, NativeError> {
+        let constraints: grantline::Constraints =
+            grantline::args::from_json(&constraints, Dialect::JavaScript)?;
+        let client = match &self.client {
+            Client::App(app) => Client::App(app.with_constraints(constraints)?),
+            Client::Agent(agent) => Client::Agent(agent.with_constraints(constraints)?),
+        };
+        Ok(Arc::new(NativeClient { client }))
     }
 
     /// The resolved base URL.

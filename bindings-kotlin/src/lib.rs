@@ -19,7 +19,10 @@ mod runtime;
 
 pub use client::{NativeClient, NativeGrantCursor, NativeOperation, NativeOutcome, operations};
 pub use error::{NativeCredential, NativeError};
-pub use models::{CreateGrantResult, GrantItem, GrantPage, GrantPolicy, RevokeGrantResult};
+pub use models::{
+    CreateGrantResult, DelegationResult, GrantInfo, GrantItem, GrantPage, GrantPolicy,
+    RevokeGrantResult,
+};
 
 /// Whether `key` has the shape and checksum of an Alter API key (no network call).
 #[uniffi::export]

@@ -235,8 +235,9 @@ pub enum GrantItem {
         grant_kind: String,
         /// The `grant_kind` the server sent (null if it sent none).
         raw_grant_kind: Option<String>,
-        /// The grant's id, when the server sent one.
-        grant_id: Option<String>,
+        /// The grant's id (`""` when the server sent none, as in Python and TypeScript, so the
+        /// id is a `String` on every variant).
+        grant_id: String,
         /// The grant's label, when it is a string.
         label: Option<String>,
         /// The grant's status, when it is a string.
@@ -318,7 +319,7 @@ impl From<grantline::GrantItem> for GrantItem {
                 };
                 GrantItem::Unknown {
                     grant_kind: "unknown".to_owned(),
-                    grant_id: text("grant_id"),
+                    grant_id: text("grant_id").unwrap_or_default(),
                     label: text("label"),
                     status: text("status"),
                     raw_grant_kind: u.grant_kind,
@@ -329,6 +330,96 @@ impl From<grantline::GrantItem> for GrantItem {
                         .collect(),
                 }
             }
+        }
+    }
+}
+
+/// What `mintGrant` returns: the new sibling grant.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct GrantInfo {
+    /// The new grant's id.
+    pub grant_id: String,
+    /// The OAuth provider id or managed-secret slug.
+    pub provider_id: String,
+    /// The grant's scopes (OAuth).
+    pub scopes: Vec<String>,
+    /// Account identifier.
+    pub account_identifier: Option<String>,
+    /// Account display name.
+    pub account_display_name: Option<String>,
+    /// The provider's API origin (a bare `https://` origin, else null).
+    pub api_base_url: Option<String>,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+    /// Whether the grant lacks scopes the provider now asks for.
+    pub scope_mismatch: bool,
+    /// When the grant ends.
+    pub expires_at: Option<SystemTime>,
+    /// When the grant was created.
+    pub created_at: SystemTime,
+    /// When the grant was last used.
+    pub last_used_at: Option<SystemTime>,
+    /// `user`, `group`, `system` or `agent`.
+    pub principal_type: String,
+    /// The grant's label.
+    pub label: Option<String>,
+    /// The credential served.
+    pub credential_id: Option<String>,
+    /// The grant's policy.
+    pub grant_policy: Option<GrantPolicy>,
+}
+
+impl From<grantline::GrantInfo> for GrantInfo {
+    fn from(g: grantline::GrantInfo) -> Self {
+        GrantInfo {
+            grant_id: g.grant_id,
+            provider_id: g.provider_id,
+            scopes: g.scopes,
+            account_identifier: g.account_identifier,
+            account_display_name: g.account_display_name,
+            api_base_url: g.api_base_url,
+            status: g.status,
+            scope_mismatch: g.scope_mismatch,
+            expires_at: opt_at(g.expires_at),
+            created_at: at(g.created_at),
+            last_used_at: opt_at(g.last_used_at),
+            principal_type: g.principal_type,
+            label: g.label,
+            credential_id: g.credential_id,
+            grant_policy: g.grant_policy.map(Into::into),
+        }
+    }
+}
+
+/// What `delegate` returns: the delegation child grant.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DelegationResult {
+    /// The child grant's id.
+    pub grant_id: String,
+    /// `oauth` or `managed_secret`.
+    pub grant_kind: String,
+    /// The grant the calling agent delegated.
+    pub parent_grant_id: String,
+    /// Hops from the credential's root grant (≥ 1).
+    pub depth: i64,
+    /// Whether the child may delegate onward.
+    pub delegable: bool,
+    /// The child's status.
+    pub status: String,
+    /// When the child ends.
+    pub expires_at: Option<SystemTime>,
+}
+
+impl From<grantline::DelegationResult> for DelegationResult {
+    fn from(d: grantline::DelegationResult) -> Self {
+        DelegationResult {
+            grant_id: d.grant_id,
+            grant_kind: d.grant_kind,
+            parent_grant_id: d.parent_grant_id,
+            depth: d.depth,
+            delegable: d.delegable,
+            status: d.status,
+            expires_at: opt_at(d.expires_at),
         }
     }
 }

@@ -1,7 +1,10 @@
 // grantline quickstart (TypeScript): issue grants on a managed secret to a user, a group, the
-// system and an agent, list them, revoke one. Run it with `bash scripts/demo.sh` (or `make demo`)
-// against a local `grantline-server dev`, which exports the ALTER_* variables used below.
+// system and an agent, list them, revoke one; mint a sibling grant; delegate the agent's grant to
+// a second agent, which lists it and then loses it. Run it with `bash scripts/demo.sh` (or
+// `make demo`) against a local `grantline-server dev`: its `--format env` output sets the ALTER_*
+// variables used below (`make demo` does that for you).
 import {
+  Agent,
   App,
   SiblingLabelConflictError,
   groupPrincipal,
@@ -79,6 +82,24 @@ async function main(): Promise<void> {
 
   const revoked = await app.revokeGrant(issued[2]!.grantId, { reason: 'quickstart cleanup' });
   console.log(`revoked ${revoked.grantId} at ${revoked.revokedAt.toISOString()}: ${revoked.message}`);
+
+  // A sibling of the user's grant: the same credential and user, its own label and policy.
+  const sibling = await app.mintGrant(issued[0]!.grantId, { label: `alice-ci-${run}`, grantPolicy: { maxTtlSeconds: 600 } });
+  console.log(`minted sibling ${sibling.grantId} label=${sibling.label} credential=${sibling.credentialId}`);
+
+  // The agent hands its grant to a second agent, which lists it, then loses it.
+  const own = issued[issued.length - 1]!;
+  const first = new Agent({ apiKey: env('ALTER_AGENT_KEY'), baseUrl: env('ALTER_BASE_URL') });
+  const second = new Agent({ apiKey: env('ALTER_AGENT2_KEY'), baseUrl: env('ALTER_BASE_URL') });
+  const delegation = await first.delegate(own.grantId, env('ALTER_AGENT2_ID'), { ttlSeconds: 600 });
+  console.log(`delegated ${own.grantId} to the second agent: ${delegation.grantId} (depth ${delegation.depth})`);
+  const held = async () => (await second.listGrants()).grants.find((g) => g.grantId === delegation.grantId);
+  const item = await held();
+  if (item?.grantKind === 'managed_secret') {
+    console.log(`  the second agent lists it: ${item.accessVia}, parent ${item.parentGrantId}, ${item.status}`);
+  }
+  await app.revokeDelegation(own.grantId, env('ALTER_AGENT2_ID'));
+  console.log(`  after the app revoked the delegation: ${(await held())?.status}`);
 }
 
 main().catch((err: unknown) => {

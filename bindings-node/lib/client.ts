@@ -239,7 +239,7 @@ abstract class Client<P extends Principal> {
     this.#native.close();
   }
 
-  /** The native client of a constrained copy (see `withConstraints`). */
+  /** @internal The native client of a constrained copy (see `withConstraints`). */
   protected constrainedNative<N>(native: { withConstraints(c: string): N | NativeError }, constraints: Constraints): N {
     return unwrap(native.withConstraints(encode(constraints)));
   }

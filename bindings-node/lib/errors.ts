@@ -65,6 +65,10 @@ export class GrantRevokedError extends PermissionDeniedError {
 export class GrantExpiredError extends PermissionDeniedError {}
 /** 403 `agent_self_grant_only`: an agent may only issue grants for itself. */
 export class AgentSelfGrantOnlyError extends PermissionDeniedError {}
+/** 403 `agents_cannot_mint`: only an app mints sibling grants. */
+export class AgentsCannotMintError extends PermissionDeniedError {}
+/** 403 `grant_not_delegable`: the held grant cannot be delegated (onward); `details.detail_reason` says why. */
+export class GrantNotDelegableError extends PermissionDeniedError {}
 /** 404. */
 export class NotFoundError extends ApiError {}
 /** 404: no such grant (or not visible to this caller). */
@@ -122,6 +126,8 @@ const API_CLASSES: Record<string, ApiErrorClass> = {
   GrantRevokedError,
   GrantExpiredError,
   AgentSelfGrantOnlyError,
+  AgentsCannotMintError,
+  GrantNotDelegableError,
   NotFoundError,
   GrantNotFoundError,
   AgentNotFoundError,

@@ -8,4 +8,5 @@ export {
 } from './principals';
 export * from './errors';
 export type * from './types';
+/** @internal The addon itself, for grantline's own tests. */
 export { native as _native } from './native';

@@ -1,7 +1,9 @@
-"""grantline quickstart: issue grants to a user, a group, the system and an agent, list, revoke.
+"""grantline quickstart: issue grants to a user, a group, the system and an agent, list, revoke;
+then mint a sibling grant, and delegate a grant to a second agent, which lists and then loses it.
 
 Reads ALTER_BASE_URL, ALTER_APP_KEY, ALTER_AGENT_KEY, ALTER_AGENT_ID, ALTER_USER_TOKEN,
-ALTER_IDP_ID, ALTER_GROUP_ID and ALTER_MANAGED_SECRET_ID (`grantline-server dev` prints them).
+ALTER_IDP_ID, ALTER_GROUP_ID, ALTER_MANAGED_SECRET_ID, ALTER_AGENT2_ID and ALTER_AGENT2_KEY
+(`grantline-server dev` prints them).
 """
 
 from __future__ import annotations
@@ -69,6 +71,27 @@ async def main() -> None:
 
         revoked = await app.revoke_grant(system.grant_id, reason="quickstart")
         print(f"revoked {revoked.grant_id} at {revoked.revoked_at.isoformat()}")
+
+        # A sibling of the user's grant: the same credential and user, its own label and policy.
+        sibling = await app.mint_grant(
+            user.grant_id, label=f"user-{run}-ci", grant_policy={"max_ttl_seconds": 600}
+        )
+        print(f"minted a sibling grant {sibling.grant_id} ({sibling.label}), "
+              f"same credential {sibling.credential_id}")
+
+        # The agent hands its grant to a second agent, which lists it, then loses it.
+        second = env["ALTER_AGENT2_ID"]
+        async with Agent(env["ALTER_AGENT_KEY"]) as first, Agent(env["ALTER_AGENT2_KEY"]) as other:
+            d = await first.delegate(own.grant_id, second, ttl_seconds=600)
+            print(f"the agent delegated its grant to {second}: {d.grant_id} (depth {d.depth})")
+            (held,) = [g for g in (await other.list_grants()).grants
+                       if isinstance(g, ManagedSecretGrantItem) and g.grant_id == d.grant_id]
+            print(f"  the second agent lists it: {held.access_via}, parent {held.parent_grant_id}, "
+                  f"{held.status}")
+            await app.revoke_delegation(own.grant_id, second)
+            (held,) = [g for g in (await other.list_grants()).grants
+                       if isinstance(g, ManagedSecretGrantItem) and g.grant_id == d.grant_id]
+            print(f"  after the app revoked the delegation: {held.status}")
 
     # The same calls without await, e.g. in Flask, Django or Celery:
     with blocking.App(env["ALTER_APP_KEY"]) as sync_app:

@@ -52,3 +52,31 @@ async def test_a_blocking_call_on_an_event_loop_warns() -> None:
     with pytest.warns(RuntimeWarning, match="asyncio.to_thread"), pytest.raises(
             grantline.NetworkError):
         app.list_grants()
+
+
+def test_plain_http_to_a_loopback_host_is_logged_once_not_printed() -> None:
+    """A local server over http is the normal first run: nothing on stderr by default; with
+    logging at INFO, one record per URL on the `grantline` logger."""
+    script = textwrap.dedent(
+        """
+        import logging, sys
+        import grantline, grantline.blocking as b
+        if sys.argv[1] == "info":
+            logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
+        for _ in range(3):
+            app = b.App("alter_rk_abcdefghijklmnopqrstuv_iwpykn", base_url="http://127.0.0.1:9",
+                        max_retries=0)
+            try:
+                app.list_grants()
+            except grantline.NetworkError:
+                pass
+        """
+    )
+    quiet = subprocess.run([sys.executable, "-c", script, "default"], capture_output=True,
+                           text=True, timeout=60)
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet
+    loud = subprocess.run([sys.executable, "-c", script, "info"], capture_output=True, text=True,
+                          timeout=60)
+    assert loud.returncode == 0, loud
+    assert loud.stderr.count("plain http to a loopback host") == 1, loud.stderr
+    assert "grantline INFO" in loud.stderr, loud.stderr

@@ -1,13 +1,14 @@
 //! The Rust quickstart: issue a grant to a user, a group, the system and an agent (for itself),
-//! list them with their kinds, revoke one.
+//! list them with their kinds, revoke one; mint a sibling grant; delegate the agent's grant to a
+//! second agent, which lists it and then loses it.
 //!
 //! Run it against a local server with `make demo`, or by hand:
 //! `grantline-server dev` prints a tenant; export its values as the ALTER_* variables read below.
 
 use futures_util::TryStreamExt;
 use grantline::{
-    Agent, App, CreateGrantOptions, GrantItem, GrantPolicy, ListGrantsParams, Principal,
-    RevokeGrantOptions,
+    Agent, App, CreateGrantOptions, DelegateOptions, GrantItem, GrantPolicy, ListGrantsParams,
+    MintGrantOptions, Principal, RevokeDelegationOptions, RevokeGrantOptions,
 };
 
 fn env(name: &str) -> String {
@@ -98,5 +99,57 @@ async fn main() -> Result<(), grantline::Error> {
         .list_grants(ListGrantsParams::new().status("active"))
         .await?;
     println!("{} grants remain active", active.total);
+
+    // A sibling of the user's grant: the same credential and user, its own label and policy.
+    let sibling = app
+        .mint_grant(
+            &user.grant_id,
+            "alice-ci",
+            MintGrantOptions::new().grant_policy(GrantPolicy::new().max_ttl_seconds(600)),
+        )
+        .await?;
+    println!(
+        "\nminted sibling {} (label {}) on credential {}",
+        sibling.grant_id,
+        sibling.label.as_deref().unwrap_or("-"),
+        sibling.credential_id.as_deref().unwrap_or("-")
+    );
+
+    // The agent hands its grant to a second agent, which lists it, then loses it.
+    let second_id = env("ALTER_AGENT2_ID");
+    let second = Agent::builder(env("ALTER_AGENT2_KEY")).build()?;
+    let delegation = agent
+        .delegate(
+            &own.grant_id,
+            &second_id,
+            DelegateOptions::new().ttl_seconds(600),
+        )
+        .await?;
+    println!(
+        "delegated {} to the second agent: {} (depth {})",
+        own.grant_id, delegation.grant_id, delegation.depth
+    );
+    let held = |page: grantline::GrantPage| {
+        page.grants.into_iter().find_map(|g| match g {
+            GrantItem::ManagedSecret(m) if m.grant_id == delegation.grant_id => Some(m),
+            _ => None,
+        })
+    };
+    if let Some(m) = held(second.list_grants(ListGrantsParams::new()).await?) {
+        println!(
+            "  the second agent lists it: {}, parent {}, {}",
+            m.access_via,
+            m.parent_grant_id.as_deref().unwrap_or("-"),
+            m.status
+        );
+    }
+    app.revoke_delegation(
+        &own.grant_id,
+        RevokeDelegationOptions::new().agent_id(&second_id),
+    )
+    .await?;
+    if let Some(m) = held(second.list_grants(ListGrantsParams::new()).await?) {
+        println!("  after the app revoked the delegation: {}", m.status);
+    }
     Ok(())
 }

@@ -202,13 +202,14 @@ pub fn base_url_is_default(explicit: Option<&str>) -> bool {
 }
 
 /// Plain http to a loopback host is fine for a local server; said once per URL per process, as
-/// a log record (level warn, target `grantline`), never on stderr by itself.
+/// a log record (level info, target `grantline`): not shown unless logging asks for it (at warn,
+/// Python's last-resort handler printed it on stderr for every local run).
 fn warn_once_plain_http(base_url: &str) {
     static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
     if !warned.iter().any(|u| u == base_url) {
         warned.push(base_url.to_owned());
-        tracing::warn!(base_url, "using plain http to a loopback host");
+        tracing::info!(base_url, "using plain http to a loopback host");
     }
 }
 

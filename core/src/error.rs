@@ -80,6 +80,11 @@ pub enum ErrorKind {
     GrantExpired,
     /// 403 `agent_self_grant_only`.
     AgentSelfGrantOnly,
+    /// 403 `agents_cannot_mint`: only an app mints sibling grants.
+    AgentsCannotMint,
+    /// 403 `grant_not_delegable`: the held grant cannot be delegated (onward); `detail_reason`
+    /// in [`ApiError::details`] says why.
+    GrantNotDelegable,
     /// 404 (reserved: a 404 is a grant or an agent not found).
     NotFound,
     /// 404 other than an agent.
@@ -119,7 +124,7 @@ pub const ROOT_CLASS: &str = "GrantlineError";
 
 impl ErrorKind {
     /// Every kind, parents before their children.
-    pub const ALL: [ErrorKind; 24] = [
+    pub const ALL: [ErrorKind; 26] = [
         ErrorKind::InvalidArgument,
         ErrorKind::Api,
         ErrorKind::Authentication,
@@ -128,6 +133,8 @@ impl ErrorKind {
         ErrorKind::GrantRevoked,
         ErrorKind::GrantExpired,
         ErrorKind::AgentSelfGrantOnly,
+        ErrorKind::AgentsCannotMint,
+        ErrorKind::GrantNotDelegable,
         ErrorKind::NotFound,
         ErrorKind::GrantNotFound,
         ErrorKind::AgentNotFound,
@@ -155,7 +162,8 @@ impl ErrorKind {
             Authentication | PermissionDenied | NotFound | Conflict | CallerAgentMismatch
             | UnprocessableEntity | RateLimit | Server => Some(Api),
             ReAuthRequired => Some(Authentication),
-            GrantRevoked | GrantExpired | AgentSelfGrantOnly => Some(PermissionDenied),
+            GrantRevoked | GrantExpired | AgentSelfGrantOnly | AgentsCannotMint
+            | GrantNotDelegable => Some(PermissionDenied),
             GrantNotFound | AgentNotFound => Some(NotFound),
             SiblingLabelConflict | CredentialIdRequired | EndUserCredentialNotAssignable => {
                 Some(Conflict)
@@ -185,6 +193,8 @@ impl ErrorKind {
             ErrorKind::GrantRevoked => "GrantRevokedError",
             ErrorKind::GrantExpired => "GrantExpiredError",
             ErrorKind::AgentSelfGrantOnly => "AgentSelfGrantOnlyError",
+            ErrorKind::AgentsCannotMint => "AgentsCannotMintError",
+            ErrorKind::GrantNotDelegable => "GrantNotDelegableError",
             ErrorKind::NotFound => "NotFoundError",
             ErrorKind::GrantNotFound => "GrantNotFoundError",
             ErrorKind::AgentNotFound => "AgentNotFoundError",
@@ -291,6 +301,12 @@ const CLASSIFICATION: &[(u16, Option<&str>, ErrorKind)] = &[
         Some("agent_self_grant_only"),
         ErrorKind::AgentSelfGrantOnly,
     ),
+    (403, Some("agents_cannot_mint"), ErrorKind::AgentsCannotMint),
+    (
+        403,
+        Some("grant_not_delegable"),
+        ErrorKind::GrantNotDelegable,
+    ),
     (403, None, ErrorKind::PermissionDenied),
     (
         404,
@@ -350,6 +366,8 @@ fn default_message(kind: ErrorKind, status: u16) -> String {
         ErrorKind::GrantRevoked => "The grant has been revoked".into(),
         ErrorKind::GrantExpired => "The grant has expired".into(),
         ErrorKind::AgentSelfGrantOnly => "An agent may only issue grants for itself".into(),
+        ErrorKind::AgentsCannotMint => "Agents cannot mint grants; use an app key".into(),
+        ErrorKind::GrantNotDelegable => "This grant cannot be delegated onward".into(),
         ErrorKind::PermissionDenied => "Access denied by policy".into(),
         ErrorKind::AgentNotFound => "The agent could not be resolved".into(),
         ErrorKind::GrantNotFound => "Grant not found".into(),

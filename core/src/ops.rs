@@ -6,7 +6,7 @@
 //! [`blocking`](crate::blocking) twins, the [`Call`]/[`Outcome`] pair bindings submit and receive
 //! (`Call::from_value` reads a host language's arguments with the core's rules), and
 //! [`OPERATIONS`], which the language suites check their surfaces against. The behaviour of
-//! each operation is one function in [`run`].
+//! each operation is one function in `run`.
 //!
 //! Adding an operation: a row in the table, an options struct in `options.rs`, a function in
 //! `run`; then each binding's host layer (its typed signature and docs), and an arm for a new

@@ -23,6 +23,43 @@ pub struct DevTenant {
     pub managed_secret_id: String,
     pub credential_id: String,
     pub managed_secret_slug: String,
+    /// A second agent of the app and its key: what the demo agent delegates to.
+    #[serde(default)]
+    pub agent2_id: String,
+    #[serde(default)]
+    pub agent2_key: String,
+}
+
+impl DevTenant {
+    /// The tenant as the environment variables the quickstarts and READMEs read (`ALTER_*` for
+    /// the clients, `GRANTLINE_*` for `grantline-server admin`): what `dev --format env` prints.
+    pub fn env_vars(&self) -> [(&'static str, &str); 14] {
+        [
+            ("ALTER_BASE_URL", &self.base_url),
+            ("ALTER_APP_KEY", &self.app_key),
+            ("ALTER_AGENT_ID", &self.agent_id),
+            ("ALTER_AGENT_KEY", &self.agent_key),
+            ("ALTER_AGENT2_ID", &self.agent2_id),
+            ("ALTER_AGENT2_KEY", &self.agent2_key),
+            ("ALTER_IDP_ID", &self.idp_id),
+            ("ALTER_USER_TOKEN", &self.user_token),
+            ("ALTER_GROUP_ID", &self.group_id),
+            ("ALTER_MANAGED_SECRET_ID", &self.managed_secret_id),
+            ("ALTER_CREDENTIAL_ID", &self.credential_id),
+            ("GRANTLINE_URL", &self.base_url),
+            ("GRANTLINE_ADMIN_TOKEN", &self.admin_token),
+            ("GRANTLINE_APP_ID", &self.app_id),
+        ]
+    }
+
+    /// `export NAME='value'` lines for a POSIX shell to source, one per
+    /// [`DevTenant::env_vars`] entry.
+    pub fn shell_exports(&self) -> String {
+        self.env_vars()
+            .iter()
+            .map(|(name, value)| format!("export {name}='{}'\n", value.replace('\'', r"'\''")))
+            .collect()
+    }
 }
 
 impl std::fmt::Debug for DevTenant {
@@ -31,6 +68,7 @@ impl std::fmt::Debug for DevTenant {
             .field("base_url", &self.base_url)
             .field("app_id", &self.app_id)
             .field("agent_id", &self.agent_id)
+            .field("agent2_id", &self.agent2_id)
             .field("idp_id", &self.idp_id)
             .field("managed_secret_id", &self.managed_secret_id)
             .finish_non_exhaustive()
@@ -78,6 +116,27 @@ pub async fn provision_demo(server: &RunningServer) -> Result<DevTenant, ServerE
             MintKey {
                 kind: "agent".into(),
                 agent_id: Some(agent_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await?
+        .key;
+    let agent2_id = admin
+        .create_agent(
+            &app_id,
+            CreateAgent {
+                name: "demo-agent-2".into(),
+                id: None,
+            },
+        )
+        .await?
+        .agent_id;
+    let agent2_key = admin
+        .mint_key(
+            &app_id,
+            MintKey {
+                kind: "agent".into(),
+                agent_id: Some(agent2_id.clone()),
                 ..Default::default()
             },
         )
@@ -145,6 +204,8 @@ pub async fn provision_demo(server: &RunningServer) -> Result<DevTenant, ServerE
         managed_secret_id,
         credential_id,
         managed_secret_slug: slug,
+        agent2_id,
+        agent2_key,
     })
 }
 

@@ -66,14 +66,25 @@ struct DevArgs {
     /// Exit when standard input is closed (for test harnesses).
     #[arg(long)]
     exit_on_stdin_close: bool,
+    /// How the tenant is printed: one JSON line, or `export ALTER_…='…'` lines for a POSIX
+    /// shell to source (the ALTER_* variables the clients and quickstarts read, and
+    /// GRANTLINE_URL/GRANTLINE_ADMIN_TOKEN for `grantline-server admin`).
+    #[arg(long, value_enum, default_value_t = TenantFormat::Json)]
+    format: TenantFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TenantFormat {
+    Json,
+    Env,
 }
 
 #[derive(Args)]
 struct AdminArgs {
-    /// Base URL of the server.
+    /// Base URL of the server (what `serve`/`dev` print on stderr).
     #[arg(long, env = "GRANTLINE_URL", default_value = "http://127.0.0.1:8787")]
     url: String,
-    /// Admin token.
+    /// Bearer token of the admin API (`serve --admin-token`, or the one it printed on stderr).
     #[arg(long, env = "GRANTLINE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: String,
     #[command(subcommand)]
@@ -84,136 +95,185 @@ struct AdminArgs {
 enum AdminAction {
     /// Create an app.
     CreateApp {
+        /// Display name.
         #[arg(long)]
         name: String,
     },
     /// Create a managed agent.
     CreateAgent {
+        /// App id.
         #[arg(long)]
         app: String,
+        /// Display name.
         #[arg(long)]
         name: String,
     },
     /// Set an agent's status (active, paused, revoked).
     SetAgentStatus {
+        /// App id.
         #[arg(long)]
         app: String,
+        /// Agent id.
         #[arg(long)]
         agent: String,
+        /// active, paused or revoked.
         #[arg(long)]
         status: String,
     },
     /// Mint an app key, or an agent key with --agent.
     MintKey {
+        /// App id.
         #[arg(long)]
         app: String,
+        /// Agent id: mint that agent's key instead of an app key.
         #[arg(long)]
         agent: Option<String>,
     },
     /// Add an identity provider (one of --hs256-secret, --jwks-file, --jwks-url).
     AddIdp {
+        /// App id.
         #[arg(long)]
         app: String,
+        /// The `iss` its tokens carry.
         #[arg(long)]
         issuer: String,
+        /// The `aud` its tokens carry.
         #[arg(long)]
         audience: String,
+        /// Shared HS256 secret, 16 to 4096 bytes.
         #[arg(long)]
         hs256_secret: Option<String>,
+        /// A JWKS document on disk (RS256/384/512, ES256/384 keys).
         #[arg(long)]
         jwks_file: Option<String>,
+        /// A JWKS URL, fetched and cached.
         #[arg(long)]
         jwks_url: Option<String>,
+        /// The claim listing a user's groups (default `groups`).
         #[arg(long)]
         groups_claim: Option<String>,
     },
     /// Mint a development user JWT (HS256 IDPs).
     MintUserToken {
+        /// App id.
         #[arg(long)]
         app: String,
+        /// IDP id (an HS256 one).
         #[arg(long)]
         idp: String,
+        /// The user's subject (`sub`).
         #[arg(long)]
         sub: String,
-        /// Repeat for several groups.
+        /// A group the user belongs to; repeat for several groups.
         #[arg(long = "group")]
         groups: Vec<String>,
+        /// Lifetime in seconds (default 3600).
         #[arg(long)]
         ttl_seconds: Option<i64>,
+        /// The `email` claim.
         #[arg(long)]
         email: Option<String>,
     },
     /// Add a managed-secret provider.
     AddManagedSecret {
+        /// App id.
         #[arg(long)]
         app: String,
+        /// Short unique name (shown as the grant's `managed_secret_slug`).
         #[arg(long)]
         slug: String,
+        /// Display name.
         #[arg(long)]
         name: String,
     },
     /// Add a credential to a managed-secret provider (value read from --value or stdin).
     AddCredential {
+        /// App id.
         #[arg(long)]
         app: String,
+        /// Managed-secret provider id.
         #[arg(long)]
         managed_secret: String,
+        /// The credential's label.
         #[arg(long)]
         label: String,
-        /// developer or end_user
+        /// developer or end_user.
         #[arg(long, default_value = "developer")]
         kind: String,
+        /// The secret value (else read from stdin, which keeps it out of the process list).
         #[arg(long)]
         value: Option<String>,
     },
     /// Provision an OAuth grant.
     ProvisionOauthGrant {
+        /// App id.
         #[arg(long)]
         app: String,
+        /// Provider id (e.g. `github`).
         #[arg(long)]
         provider: String,
-        /// user, system or agent
+        /// user, system or agent.
         #[arg(long, default_value = "system")]
         principal: String,
+        /// The user's subject (with --principal user).
         #[arg(long)]
         sub: Option<String>,
+        /// The user's IDP id (with --principal user).
         #[arg(long)]
         idp: Option<String>,
+        /// Agent id (with --principal agent).
         #[arg(long)]
         agent: Option<String>,
+        /// Grant label.
         #[arg(long)]
         label: Option<String>,
+        /// Account identifier at the provider.
         #[arg(long)]
         account: Option<String>,
+        /// A granted scope; repeat for several.
         #[arg(long)]
         scope: Vec<String>,
     },
-    /// Set or clear (--clear) an app's TTL ceiling.
+    /// Set (--max-ttl-seconds) or clear (--clear) an app's TTL ceiling.
+    #[command(group(clap::ArgGroup::new("ceiling").required(true).args(["max_ttl_seconds", "clear"])))]
     TtlCeiling {
+        /// App id.
         #[arg(long)]
         app: String,
+        /// No grant of the app may live longer than this.
         #[arg(long)]
         max_ttl_seconds: Option<i64>,
+        /// Remove the ceiling.
+        #[arg(long)]
+        clear: bool,
     },
-    /// List audit records.
+    /// List audit records, newest first.
     Audit {
+        /// App id.
         #[arg(long)]
         app: String,
+        /// Records per page (1..=1000).
         #[arg(long, default_value_t = 100)]
         limit: i64,
+        /// Records to skip.
         #[arg(long, default_value_t = 0)]
         offset: i64,
     },
     /// Inject a fault (dev/test feature).
     InjectFault {
+        /// Requests whose path starts with this are hit (e.g. `/sdk/grants`).
         #[arg(long)]
         path_prefix: String,
+        /// HTTP status to answer with (0 = only delay, then answer normally).
         #[arg(long)]
         status: u16,
+        /// How many requests it hits.
         #[arg(long, default_value_t = 1)]
         times: u32,
+        /// A Retry-After header to send (seconds or an HTTP date).
         #[arg(long)]
         retry_after: Option<String>,
+        /// Delay before answering, in milliseconds.
         #[arg(long)]
         delay_ms: Option<u64>,
         /// Where it strikes: request (before the body is read), authenticated, transaction.
@@ -333,10 +393,14 @@ async fn dev(args: DevArgs) -> Result<(), String> {
         clock: None,
     };
     let (server, tenant) = start_dev(config).await.map_err(|e| e.to_string())?;
-    let line = serde_json::to_string(&tenant).map_err(|e| e.to_string())?;
+    let text = match args.format {
+        TenantFormat::Json => serde_json::to_string(&tenant).map_err(|e| e.to_string())? + "\n",
+        TenantFormat::Env => tenant.shell_exports(),
+    };
     {
+        // One write: a reader polling the file sees all of it or nothing.
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{line}").map_err(|e| e.to_string())?;
+        out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
         out.flush().map_err(|e| e.to_string())?;
     }
     eprintln!("grantline-server (dev) listening on {}", server.base_url());
@@ -480,6 +544,7 @@ async fn admin(args: AdminArgs) -> Result<(), String> {
         AdminAction::TtlCeiling {
             app,
             max_ttl_seconds,
+            clear: _,
         } => (
             Method::PUT,
             format!("/admin/apps/{app}/ttl-ceiling"),

@@ -25,7 +25,11 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("the master key does not open this database (it was created with another key)")]
+    #[error(
+        "the master key does not open this database (it was created with another key): start with \
+         the key it was created with (--master-key-file FILE or GRANTLINE_MASTER_KEY), or name a \
+         new --database"
+    )]
     WrongMasterKey,
     #[error("{0}")]
     Config(String),

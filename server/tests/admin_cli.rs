@@ -435,3 +435,109 @@ fn serve_requires_a_master_key_and_stops_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// `dev --format env` prints the tenant as `export` lines a shell sources; with them alone the
+/// admin CLI finds the server (GRANTLINE_URL, GRANTLINE_ADMIN_TOKEN), and `ttl-ceiling` sets
+/// and clears (`--clear`) the ceiling.
+#[test]
+fn dev_prints_shell_exports_that_the_admin_cli_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join("dev.env");
+    let mut child = Command::new(bin())
+        .args([
+            "dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--exit-on-stdin-close",
+            "--format",
+            "env",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(std::fs::File::create(&env_file).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while std::fs::metadata(&env_file).unwrap().len() == 0 {
+        assert!(start.elapsed().as_secs() < 30, "dev printed nothing");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&env_file).unwrap();
+    let names: Vec<&str> = text
+        .lines()
+        .map(|l| {
+            let rest = l.strip_prefix("export ").expect(l);
+            let (name, value) = rest.split_once('=').expect(l);
+            assert!(
+                value.starts_with('\'') && value.ends_with('\'') && value.len() > 2,
+                "{l}"
+            );
+            name
+        })
+        .collect();
+    for name in [
+        "ALTER_BASE_URL",
+        "ALTER_APP_KEY",
+        "ALTER_AGENT_ID",
+        "ALTER_AGENT_KEY",
+        "ALTER_IDP_ID",
+        "ALTER_USER_TOKEN",
+        "ALTER_GROUP_ID",
+        "ALTER_MANAGED_SECRET_ID",
+        "GRANTLINE_URL",
+        "GRANTLINE_ADMIN_TOKEN",
+        "GRANTLINE_APP_ID",
+    ] {
+        assert!(names.contains(&name), "{name} missing from:\n{text}");
+    }
+    // A shell sources it, and the admin CLI needs nothing else.
+    let script = format!(
+        ". '{}' && {bin} admin ttl-ceiling --app \"$GRANTLINE_APP_ID\" --max-ttl-seconds 600 \
+         && {bin} admin ttl-ceiling --app \"$GRANTLINE_APP_ID\" --clear \
+         && {bin} admin audit --app \"$GRANTLINE_APP_ID\" --limit 1 && echo \"$ALTER_GROUP_ID\"",
+        env_file.display(),
+        bin = bin()
+    );
+    let out = Command::new("bash")
+        .args(["-c", &script])
+        .env_remove("GRANTLINE_URL")
+        .env_remove("GRANTLINE_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .trim_end()
+            .ends_with("eng")
+    );
+    drop(child.stdin.take());
+    child.wait().unwrap();
+}
+
+/// The admin CLI pointed at nothing says what to do, not only "error sending request".
+#[test]
+fn admin_cli_without_a_server_names_the_fix() {
+    let out = Command::new(bin())
+        .args(["admin", "--admin-token", "t", "create-app", "--name", "x"])
+        .env("GRANTLINE_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot reach the admin API at http://127.0.0.1:9")
+            && err.contains("--url or GRANTLINE_URL"),
+        "{err}"
+    );
+    // ttl-ceiling needs a value or --clear.
+    let out = Command::new(bin())
+        .args(["admin", "--admin-token", "t", "ttl-ceiling", "--app", "a"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--clear"));
+}

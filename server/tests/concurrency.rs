@@ -92,8 +92,10 @@ async fn concurrent_creates_on_a_wal_file() {
     let s = grantline_server::start(cfg.clone()).await.unwrap();
     s.shutdown().await;
     cfg.master_key = Some([8u8; 32]);
-    assert!(matches!(
-        grantline_server::start(cfg).await,
-        Err(grantline_server::ServerError::WrongMasterKey)
-    ));
+    let Err(err) = grantline_server::start(cfg).await else {
+        panic!("another key is refused");
+    };
+    assert!(matches!(err, grantline_server::ServerError::WrongMasterKey));
+    // The message names the fix.
+    assert!(err.to_string().contains("--master-key-file"), "{err}");
 }

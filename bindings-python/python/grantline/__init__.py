@@ -9,6 +9,7 @@ from __future__ import annotations
 from ._client import Agent, App, CallerType, GrantItem, Principal
 from ._errors import (
     AgentNotFoundError,
+    AgentsCannotMintError,
     AgentSelfGrantOnlyError,
     AlterSDKError,
     AlterValueError,
@@ -24,6 +25,7 @@ from ._errors import (
     EndUserCredentialNotAssignableError,
     GrantExpiredError,
     GrantlineError,
+    GrantNotDelegableError,
     GrantNotFoundError,
     GrantRevokedError,
     InvalidArgumentError,
@@ -69,6 +71,7 @@ __all__ = [
     "AgentNotFoundError",
     "AgentPrincipal",
     "AgentSelfGrantOnlyError",
+    "AgentsCannotMintError",
     "AlterSDKError",
     "AlterValueError",
     "ApiError",
@@ -90,6 +93,7 @@ __all__ = [
     "GrantItem",
     "GrantListItem",
     "GrantListResult",
+    "GrantNotDelegableError",
     "GrantNotFoundError",
     "GrantPolicy",
     "GrantPolicyInput",

@@ -109,6 +109,15 @@ class AgentSelfGrantOnlyError(PermissionDeniedError):
     """403 ``agent_self_grant_only``."""
 
 
+class AgentsCannotMintError(PermissionDeniedError):
+    """403 ``agents_cannot_mint``: only an app mints sibling grants."""
+
+
+class GrantNotDelegableError(PermissionDeniedError):
+    """403 ``grant_not_delegable``: the held grant cannot be delegated (onward);
+    ``details["detail_reason"]`` says why."""
+
+
 class NotFoundError(ApiError):
     """404."""
 

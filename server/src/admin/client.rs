@@ -28,6 +28,26 @@ impl AdminClient {
         }
     }
 
+    /// What a failed send means, and what to do about it. reqwest's own message ("error sending
+    /// request for url …") names neither the cause nor the fix.
+    fn unreachable(&self, e: &reqwest::Error) -> String {
+        let mut cause = String::new();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            cause = s.to_string();
+            source = s.source();
+        }
+        if cause.is_empty() {
+            cause = e.to_string();
+        }
+        format!(
+            "cannot reach the admin API at {} ({cause}). Is grantline-server running there? \
+             Pass its address with --url or GRANTLINE_URL (`serve` and `dev` print it on stderr; \
+             `dev --format env` exports it as GRANTLINE_URL)",
+            self.base_url
+        )
+    }
+
     /// Sends one request; a non-2xx answer is an error carrying the body.
     pub async fn call(
         &self,
@@ -42,10 +62,7 @@ impl AdminClient {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| format!("request failed: {e}"))?;
+        let resp = req.send().await.map_err(|e| self.unreachable(&e))?;
         let status = resp.status();
         let text = resp
             .text()

@@ -863,6 +863,7 @@ impl World {
             revoked_at: (i % 20 == 3).then_some(created_at + 1000),
             revoke_reason: None,
             created_by: "bench".into(),
+            chain: Default::default(),
         }
     }
 }

@@ -5,8 +5,8 @@ use super::AppState;
 use super::body::{parse_json, read_body};
 use crate::fault::{FaultStage, with_request_path};
 use crate::service::{
-    ApiError, Caller, CreateGrantBody, ListGrantsBody, NonceClaim, RequestHeaders, RevokeGrantBody,
-    SignedRequest,
+    ApiError, Caller, CreateGrantBody, DelegateBody, ListGrantsBody, MintGrantBody, NonceClaim,
+    RequestHeaders, RevokeGrantBody, SignedRequest,
 };
 use axum::Router;
 use axum::body::Bytes;
@@ -15,7 +15,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{delete, post};
 use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
@@ -25,6 +25,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/sdk/managed-secrets/{id}/grants", post(create_grant))
         .route("/sdk/grants/list", post(list_grants))
         .route("/sdk/oauth/grants/{id}/revoke", post(revoke_grant))
+        .route("/sdk/grants/{id}/mint", post(mint_grant))
+        .route("/sdk/grants/{id}/delegate", post(delegate))
+        .route(
+            "/sdk/grants/{id}/delegations/{agent}",
+            delete(revoke_delegation),
+        )
         .route_layer(axum::middleware::from_fn_with_state(state, faults))
 }
 
@@ -132,6 +138,7 @@ where
         Err(e) => Err(e),
     };
     let resp = match result {
+        Ok((StatusCode::NO_CONTENT, _)) => StatusCode::NO_CONTENT.into_response(),
         Ok((status, value)) => (status, axum::Json(value)).into_response(),
         Err(e) if e.code == "replayed_nonce" => {
             return with_actor(e.into_response(), Some(&auth.key_actor_id));
@@ -186,6 +193,52 @@ async fn revoke_grant(
             StatusCode::OK,
             st.svc.revoke_grant(&caller, &nonce, &id, body).await?,
         ))
+    })
+    .await
+}
+
+async fn mint_grant(
+    State(st): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> Response {
+    let id = path_id(id);
+    sdk_call(st, req, move |st, caller, nonce, bytes| async move {
+        let body: MintGrantBody = parse_json(&bytes)?;
+        let v = st.svc.mint_grant(&caller, &nonce, &id, body).await?;
+        Ok((StatusCode::CREATED, v))
+    })
+    .await
+}
+
+async fn delegate(
+    State(st): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> Response {
+    let id = path_id(id);
+    sdk_call(st, req, move |st, caller, nonce, bytes| async move {
+        let body: DelegateBody = parse_json(&bytes)?;
+        let v = st.svc.delegate(&caller, &nonce, &id, body).await?;
+        Ok((StatusCode::CREATED, v))
+    })
+    .await
+}
+
+async fn revoke_delegation(
+    State(st): State<AppState>,
+    ids: Result<Path<(String, String)>, PathRejection>,
+    req: Request,
+) -> Response {
+    let (id, agent) = ids.map(|Path(p)| p).unwrap_or_default();
+    sdk_call(st, req, move |st, caller, nonce, bytes| async move {
+        if !bytes.is_empty() {
+            return Err(ApiError::invalid_request("this request takes no body"));
+        }
+        st.svc
+            .revoke_delegation(&caller, &nonce, &id, &agent)
+            .await?;
+        Ok((StatusCode::NO_CONTENT, Value::Null))
     })
     .await
 }

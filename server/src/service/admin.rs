@@ -401,6 +401,7 @@ impl Service {
             revoked_at: None,
             revoke_reason: None,
             created_by: "admin".into(),
+            chain: Default::default(),
         };
         let audit = AuditRec {
             id: super::new_id(),

@@ -170,6 +170,7 @@ impl Service {
             revoked_at: None,
             revoke_reason: None,
             created_by: caller.audit_actor.clone(),
+            chain: Default::default(),
         };
         let audit = AuditRec {
             id: super::new_id(),
@@ -320,7 +321,11 @@ impl Service {
             now,
         };
         let (rows, total) = self.store.list_grants(&query).await?;
-        let grants: Vec<Value> = rows.iter().map(|v| views::list_item(v, now)).collect();
+        let page = self.page_context(&caller.app_id, &rows).await?;
+        let grants: Vec<Value> = rows
+            .iter()
+            .map(|v| views::list_item(v, now, &page))
+            .collect();
         let has_more = body.offset + (grants.len() as i64) < total;
         Ok(json!({
             "grants": grants,

@@ -9,6 +9,7 @@ mod auth;
 mod error;
 mod grants;
 mod identity;
+mod lifecycle;
 mod policy;
 mod principal;
 mod views;
@@ -21,6 +22,7 @@ pub use error::ApiError;
 pub use grants::{
     CreateGrantBody, ListGrantsBody, RevokeGrantBody, map_insert_error, sibling_key_for,
 };
+pub use lifecycle::{DelegateBody, MAX_DELEGATION_DEPTH, MintGrantBody};
 pub use policy::Policy;
 pub use principal::PrincipalIn;
 

@@ -377,6 +377,26 @@ impl Store for CachedStore {
     ) -> StoreResult<bool> {
         self.inner.revoke_grant(app_id, id, reason, audit).await
     }
+    async fn delegate_grant(&self, child: &GrantRec, audit: &AuditRec) -> StoreResult<()> {
+        self.inner.delegate_grant(child, audit).await
+    }
+    async fn find_delegation(
+        &self,
+        app_id: &str,
+        parent_id: &str,
+        agent_id: &str,
+    ) -> StoreResult<Option<GrantRec>> {
+        self.inner
+            .find_delegation(app_id, parent_id, agent_id)
+            .await
+    }
+    async fn delegated_agents(
+        &self,
+        app_id: &str,
+        parent_ids: &[String],
+    ) -> StoreResult<Vec<(String, String)>> {
+        self.inner.delegated_agents(app_id, parent_ids).await
+    }
     async fn list_grants(&self, query: &ListQuery) -> StoreResult<(Vec<GrantView>, i64)> {
         self.inner.list_grants(query).await
     }

@@ -192,8 +192,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// A grant of `app_id`, with its provider's and credential's names.
     async fn get_grant(&self, app_id: &str, id: &str) -> StoreResult<Option<GrantView>>;
-    /// Marks a grant revoked and writes the audit record, in one transaction; false if the
-    /// grant was already revoked (or is gone).
+    /// Marks a grant revoked, and every delegation below it (each with an audit record of its
+    /// own), and writes the audit record, in one transaction that holds the chain's root row
+    /// (so a delegation racing it is either revoked with it or refused); false if the grant was
+    /// already revoked (or is gone).
     async fn revoke_grant(
         &self,
         app_id: &str,
@@ -201,6 +203,28 @@ pub trait Store: Send + Sync + 'static {
         reason: Option<&str>,
         audit: &AuditRec,
     ) -> StoreResult<bool>;
+    // ---- The rest of a grant's life (docs/domain.md, "Minting and delegation"). A mint is a
+    // create (`create_grant`); a revoke cascades (`revoke_grant`).
+
+    /// Inserts a delegation (`child`, whose parent is `child.chain.parent_grant_id`), its counts
+    /// and its audit record, in one transaction that holds its chain's root row: the parent must
+    /// still be live at `child.created_at` (conflict `parent_revoked` otherwise), and it must
+    /// have no live delegation to the same agent (conflict `delegation_exists`).
+    async fn delegate_grant(&self, child: &GrantRec, audit: &AuditRec) -> StoreResult<()>;
+    /// The unrevoked delegation of grant `parent_id` to `agent_id`, if any (newest first).
+    async fn find_delegation(
+        &self,
+        app_id: &str,
+        parent_id: &str,
+        agent_id: &str,
+    ) -> StoreResult<Option<GrantRec>>;
+    /// For each of `parent_ids`, the agents holding an unrevoked delegation of it.
+    async fn delegated_agents(
+        &self,
+        app_id: &str,
+        parent_ids: &[String],
+    ) -> StoreResult<Vec<(String, String)>>;
+
     /// One page of grants and the total number of matches (exact; see [`counts`]).
     async fn list_grants(&self, query: &ListQuery) -> StoreResult<(Vec<GrantView>, i64)>;
     /// Inserts many grants at once, with their counts, without audit records (benchmark

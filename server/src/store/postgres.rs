@@ -1,5 +1,5 @@
 //! The PostgreSQL engine: one pool; write transactions at READ COMMITTED (uniqueness and the
-//! counters' row locks do the arbitration between instances, see [`super::sql_store`]); reads
+//! counters' row locks do the arbitration between instances, see `sql_store`); reads
 //! that need one snapshot (a page and its total) in a REPEATABLE READ, READ ONLY transaction.
 //! The database the URL names is created when it does not exist yet, as SQLite creates its file.
 

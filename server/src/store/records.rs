@@ -146,9 +146,62 @@ pub struct GrantRec {
     pub revoked_at: Option<i64>,
     pub revoke_reason: Option<String>,
     pub created_by: String,
+    /// Delegation chain and tags (schema v3); all empty on a root grant.
+    #[sqlx(flatten)]
+    pub chain: ChainFields,
+}
+
+/// Where a grant sits in a delegation chain, and a minted sibling's tags (docs/domain.md,
+/// "Minting and delegation"). Default: a root grant without tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChainFields {
+    /// The grant this one was delegated from.
+    pub parent_grant_id: Option<String>,
+    /// The root of the chain (the grant the app issued).
+    pub root_grant_id: Option<String>,
+    /// Hops from the root (root 0).
+    pub depth: i64,
+    /// 1 when this delegation may be delegated onward.
+    pub delegable: i64,
+    /// JSON array of scopes this delegation is narrowed to (`None`: its parent's).
+    pub scope_constraint: Option<String>,
+    /// The agents that handed the grant down, root holder first, space-separated.
+    pub chain_agents: Option<String>,
+    /// JSON array of a minted sibling's tags.
+    pub grant_tags: Option<String>,
 }
 
 impl GrantRec {
+    /// Whether this grant is a delegation (a grant another agent handed down).
+    pub fn is_delegation(&self) -> bool {
+        self.chain.parent_grant_id.is_some()
+    }
+
+    /// The root of this grant's chain (itself, for a root).
+    pub fn root_id(&self) -> &str {
+        self.chain.root_grant_id.as_deref().unwrap_or(&self.id)
+    }
+
+    /// Whether the holder may delegate it onward: a delegation when it was made delegable; a
+    /// root grant when an agent holds it (docs/domain.md).
+    pub fn is_delegable(&self) -> bool {
+        if self.is_delegation() {
+            self.chain.delegable != 0
+        } else {
+            self.principal_type == "agent"
+        }
+    }
+
+    /// The agents a delegation's chain passes through, root holder first.
+    pub fn chain_agent_ids(&self) -> impl Iterator<Item = &str> {
+        self.chain
+            .chain_agents
+            .as_deref()
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+    }
+
     /// `active`, `expired` or `revoked`, at `now`.
     pub fn status(&self, now: i64) -> &'static str {
         if self.revoked_at.is_some() {
@@ -178,7 +231,7 @@ pub struct AuditRec {
     pub id: String,
     pub app_id: String,
     pub actor: String,
-    /// `grant.create` or `grant.revoke`.
+    /// `grant.create`, `grant.revoke`, `grant.mint`, `grant.delegate`, `delegation.revoke`.
     pub action: String,
     pub grant_id: Option<String>,
     pub principal_type: Option<String>,

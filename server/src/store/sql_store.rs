@@ -28,7 +28,8 @@ impl std::fmt::Debug for SqlStore {
 const GRANT_COLUMNS: &str = "id, app_id, kind, provider_slug, managed_secret_id, credential_id, \
      principal_type, principal_ref, principal_subject, idp_id, label, sibling_key, \
      account_identifier, account_display_name, scopes, grant_policy, grant_expires_at, \
-     created_at, revoked_at, revoke_reason, created_by";
+     created_at, revoked_at, revoke_reason, created_by, parent_grant_id, root_grant_id, depth, \
+     delegable, scope_constraint, chain_agents, grant_tags";
 
 const GRANT_VIEW_SELECT: &str = "SELECT g.*, ms.slug AS ms_slug, ms.name AS ms_name, \
      c.label AS credential_label, c.kind AS credential_kind FROM grants g \
@@ -58,6 +59,13 @@ fn grant_args(g: &GrantRec) -> Vec<Arg> {
         g.revoked_at.into(),
         (&g.revoke_reason).into(),
         (&g.created_by).into(),
+        (&g.chain.parent_grant_id).into(),
+        (&g.chain.root_grant_id).into(),
+        g.chain.depth.into(),
+        g.chain.delegable.into(),
+        (&g.chain.scope_constraint).into(),
+        (&g.chain.chain_agents).into(),
+        (&g.chain.grant_tags).into(),
     ]
 }
 
@@ -198,6 +206,63 @@ async fn apply_counts(
     );
     tx.execute(s).await?;
     Ok(())
+}
+
+/// Holds the row of the root of `id`'s delegation chain until the transaction ends, so the
+/// writes of one chain (delegations, revokes) take turns: a cascade revoke then sees every
+/// delegation committed before it, and a delegation after it sees its parent revoked. SQLite
+/// needs nothing: its write transactions (`BEGIN IMMEDIATE`) already take turns.
+async fn lock_chain(
+    tx: &mut dyn Tx,
+    engine: super::Engine,
+    app_id: &str,
+    id: &str,
+) -> StoreResult<()> {
+    if engine == super::Engine::Postgres {
+        tx.fetch(stmt!(
+            "SELECT id FROM grants WHERE id = \
+             (SELECT COALESCE(root_grant_id, id) FROM grants WHERE id = ? AND app_id = ?) \
+             FOR UPDATE",
+            id,
+            app_id
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Counts `revoked` (grants of `app_id` revoked in this transaction): the app's row first (its
+/// watermark says which of them were counted expired), then their other scopes.
+async fn count_revoked(tx: &mut dyn Tx, app_id: &str, revoked: &[GrantRec]) -> StoreResult<()> {
+    let rows = tx
+        .fetch(stmt!(
+            "INSERT INTO grant_counts (app_id, dim, value, total, revoked, expired, watermark) \
+             VALUES (?, '', '', 0, ?, 0, NULL) ON CONFLICT (app_id, dim, value) DO UPDATE \
+             SET revoked = grant_counts.revoked + excluded.revoked RETURNING watermark",
+            app_id,
+            revoked.len() as i64
+        ))
+        .await?;
+    let watermark = rows.first().map(|r| r.int(0)).transpose()?.flatten();
+    let mut deltas = Deltas::default();
+    let mut expired = 0i64;
+    for g in revoked {
+        let was_expired = matches!((g.grant_expires_at, watermark), (Some(e), Some(w)) if e <= w);
+        expired += was_expired as i64;
+        for (dim, value) in counts::scopes(g) {
+            deltas.add(app_id, dim, &value, [0, 1, -(was_expired as i64)]);
+        }
+    }
+    if expired > 0 {
+        tx.execute(stmt!(
+            "UPDATE grant_counts SET expired = expired - ? \
+             WHERE app_id = ? AND dim = '' AND value = ''",
+            expired,
+            app_id
+        ))
+        .await?;
+    }
+    apply_counts(tx, deltas, &[]).await
 }
 
 /// Runs the hot-path writes of one batch in one transaction.
@@ -991,6 +1056,7 @@ impl Store for SqlStore {
     ) -> StoreResult<bool> {
         let pause = self.pause_delay();
         let mut tx = self.engine.begin_write().await?;
+        lock_chain(tx.as_mut(), self.engine.kind(), app_id, id).await?;
         let rows = tx
             .fetch(stmt!(
                 &format!(
@@ -1009,34 +1075,137 @@ impl Store for SqlStore {
         if let Some(d) = pause {
             tokio::time::sleep(d).await;
         }
-        insert_audits(tx.as_mut(), &[audit]).await?;
-        // Counts: the app's row first (its watermark says whether this grant was counted
-        // expired), then the grant's other scopes.
-        let rows = tx
-            .fetch(stmt!(
-                "INSERT INTO grant_counts (app_id, dim, value, total, revoked, expired, watermark) \
-                 VALUES (?, '', '', 0, 1, 0, NULL) ON CONFLICT (app_id, dim, value) DO UPDATE \
-                 SET revoked = grant_counts.revoked + 1 RETURNING watermark",
-                app_id
+        // Every delegation below it, at any depth, in this transaction.
+        let cascade_reason = format!("cascade: grant {id} revoked");
+        let below: Vec<GrantRec> = decode_all(
+            tx.fetch(stmt!(
+                &format!(
+                    "WITH RECURSIVE sub(id) AS (SELECT id FROM grants WHERE parent_grant_id = ? \
+                     UNION ALL SELECT c.id FROM grants c JOIN sub ON c.parent_grant_id = sub.id) \
+                     UPDATE grants SET revoked_at = ?, revoke_reason = ?, sibling_key = NULL \
+                     WHERE id IN (SELECT id FROM sub) AND revoked_at IS NULL \
+                     RETURNING {GRANT_COLUMNS}"
+                ),
+                id,
+                audit.at,
+                &cascade_reason
             ))
-            .await?;
-        let watermark = rows.first().map(|r| r.int(0)).transpose()?.flatten();
-        let was_expired = matches!((g.grant_expires_at, watermark), (Some(e), Some(w)) if e <= w);
-        let mut deltas = Deltas::default();
-        for (dim, value) in counts::scopes(&g) {
-            deltas.add(app_id, dim, &value, [0, 1, -(was_expired as i64)]);
-        }
-        if was_expired {
-            tx.execute(stmt!(
-                "UPDATE grant_counts SET expired = expired - 1 \
-                 WHERE app_id = ? AND dim = '' AND value = ''",
-                app_id
-            ))
-            .await?;
-        }
-        apply_counts(tx.as_mut(), deltas, &[]).await?;
+            .await?,
+        )?;
+        let cascaded: Vec<AuditRec> = below
+            .iter()
+            .map(|c| AuditRec {
+                id: crate::service::new_id(),
+                app_id: app_id.to_string(),
+                actor: audit.actor.clone(),
+                action: "grant.revoke".into(),
+                grant_id: Some(c.id.clone()),
+                principal_type: Some(c.principal_type.clone()),
+                principal: Some(format!("{}:{}", c.principal_type, c.principal_subject)),
+                label: c.label.clone(),
+                reason: Some(cascade_reason.clone()),
+                at: audit.at,
+            })
+            .collect();
+        let mut audits = vec![audit];
+        audits.extend(cascaded.iter());
+        insert_audits(tx.as_mut(), &audits).await?;
+        let mut revoked = below;
+        revoked.push(g);
+        count_revoked(tx.as_mut(), app_id, &revoked).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn delegate_grant(&self, child: &GrantRec, audit: &AuditRec) -> StoreResult<()> {
+        let parent_id = child
+            .chain
+            .parent_grant_id
+            .as_deref()
+            .ok_or_else(|| StoreError::Db("a delegation without a parent".into()))?;
+        let pause = self.pause_delay();
+        let mut tx = self.engine.begin_write().await?;
+        lock_chain(tx.as_mut(), self.engine.kind(), &child.app_id, parent_id).await?;
+        if let Some(d) = pause {
+            tokio::time::sleep(d).await;
+        }
+        // Read under the chain's lock: a revoke that committed first is seen here.
+        let live = tx
+            .fetch(stmt!(
+                "SELECT id FROM grants WHERE id = ? AND app_id = ? AND revoked_at IS NULL \
+                 AND (grant_expires_at IS NULL OR grant_expires_at > ?)",
+                parent_id,
+                &child.app_id,
+                child.created_at
+            ))
+            .await?;
+        if live.is_empty() {
+            return Err(StoreError::Conflict("parent_revoked"));
+        }
+        let existing = tx
+            .fetch(stmt!(
+                "SELECT id FROM grants WHERE parent_grant_id = ? AND principal_ref = ? \
+                 AND revoked_at IS NULL AND (grant_expires_at IS NULL OR grant_expires_at > ?)",
+                parent_id,
+                &child.principal_ref,
+                child.created_at
+            ))
+            .await?;
+        if !existing.is_empty() {
+            return Err(StoreError::Conflict("delegation_exists"));
+        }
+        let inserted = insert_grants(tx.as_mut(), &[child]).await?;
+        if !inserted.contains(&child.id) {
+            return Err(StoreError::Conflict("grant_id"));
+        }
+        insert_audits(tx.as_mut(), &[audit]).await?;
+        let mut deltas = Deltas::default();
+        deltas.add_grant(child, [1, 0, 0]);
+        apply_counts(tx.as_mut(), deltas, &[child]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn find_delegation(
+        &self,
+        app_id: &str,
+        parent_id: &str,
+        agent_id: &str,
+    ) -> StoreResult<Option<GrantRec>> {
+        self.fetch_one_opt(stmt!(
+            &format!(
+                "SELECT {GRANT_COLUMNS} FROM grants WHERE parent_grant_id = ? AND principal_ref = ? \
+                 AND app_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, id DESC"
+            ),
+            parent_id,
+            agent_id,
+            app_id
+        ))
+        .await
+    }
+
+    async fn delegated_agents(
+        &self,
+        app_id: &str,
+        parent_ids: &[String],
+    ) -> StoreResult<Vec<(String, String)>> {
+        if parent_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut s = Stmt::new(
+            "SELECT parent_grant_id, principal_ref FROM grants WHERE revoked_at IS NULL \
+             AND app_id = ",
+        );
+        s.arg(app_id).sql(" AND parent_grant_id IN ");
+        s.tuple(parent_ids.iter().map(Arg::from));
+        s.sql(" ORDER BY created_at, id");
+        let mut out = Vec::new();
+        for row in self.engine.fetch(s).await? {
+            if let (Some(p), Some(a)) = (row.text(0)?, row.text(1)?) {
+                out.push((p, a));
+            }
+        }
+        Ok(out)
     }
 
     async fn list_grants(&self, q: &ListQuery) -> StoreResult<(Vec<GrantView>, i64)> {

@@ -184,6 +184,21 @@ impl Client {
         self.post(&format!("/sdk/oauth/grants/{grant}/revoke"), &body)
             .await
     }
+
+    pub async fn mint(&self, grant: &str, body: Value) -> Resp {
+        self.post(&format!("/sdk/grants/{grant}/mint"), &body).await
+    }
+
+    pub async fn delegate(&self, grant: &str, body: Value) -> Resp {
+        self.post(&format!("/sdk/grants/{grant}/delegate"), &body)
+            .await
+    }
+
+    /// `DELETE /sdk/grants/{grant}/delegations/{whose}` (an agent id, or `me`).
+    pub async fn revoke_delegation(&self, grant: &str, whose: &str) -> Resp {
+        let path = format!("/sdk/grants/{grant}/delegations/{whose}");
+        self.send(&self.prepare("DELETE", &path, b"")).await
+    }
 }
 
 pub async fn send_raw(http: &reqwest::Client, base: &str, p: &Prepared) -> Resp {
@@ -198,7 +213,12 @@ pub async fn send_raw(http: &reqwest::Client, base: &str, p: &Prepared) -> Resp 
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let text = resp.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body: {text:?}"));
+    // An empty body (204) reads as null.
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body: {text:?}"))
+    };
     Resp {
         status,
         headers,

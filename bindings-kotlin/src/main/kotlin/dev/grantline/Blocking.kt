@@ -71,6 +71,26 @@ class BlockingApp internal constructor(private val app: App) : BlockingClient(ap
         timeout: Duration? = null,
     ): RevokeGrantResult = runBlocking { app.revokeGrant(grantId, reason, userToken, timeout) }
 
+    /** See [App.mintGrant]. */
+    @JvmOverloads
+    fun mintGrant(
+        sourceGrantId: String,
+        label: String,
+        grantPolicy: GrantPolicy? = null,
+        grantTags: List<String>? = null,
+        timeout: Duration? = null,
+    ): GrantInfo = runBlocking { app.mintGrant(sourceGrantId, label, grantPolicy, grantTags, timeout) }
+
+    /** See [App.revokeDelegation]. */
+    @JvmOverloads
+    fun revokeDelegation(grantId: String, agentId: String, timeout: Duration? = null): Unit =
+        runBlocking { app.revokeDelegation(grantId, agentId, timeout) }
+
+    /** See [App.withConstraints]. */
+    @JvmOverloads
+    fun withConstraints(scopes: List<String>? = null, rule: RequestRule? = null): BlockingApp =
+        app.withConstraints(scopes, rule).blocking
+
     /** See [App.getAgent]. */
     fun getAgent(agentId: String): BlockingAgent = app.getAgent(agentId).blocking
 }
@@ -79,4 +99,25 @@ class BlockingApp internal constructor(private val app: App) : BlockingClient(ap
 class BlockingAgent internal constructor(private val agent: Agent) : BlockingClient(agent) {
     /** The impersonated agent id, for agents made by [BlockingApp.getAgent]. */
     val caller: String? get() = agent.caller
+
+    /** See [Agent.delegate]. */
+    @JvmOverloads
+    fun delegate(
+        grantId: String,
+        toAgentId: String,
+        delegable: Boolean? = null,
+        scopeConstraint: List<String>? = null,
+        ttlSeconds: Long? = null,
+        timeout: Duration? = null,
+    ): DelegationResult = runBlocking { agent.delegate(grantId, toAgentId, delegable, scopeConstraint, ttlSeconds, timeout) }
+
+    /** See [Agent.revokeDelegation]. */
+    @JvmOverloads
+    fun revokeDelegation(grantId: String, timeout: Duration? = null): Unit =
+        runBlocking { agent.revokeDelegation(grantId, timeout) }
+
+    /** See [Agent.withConstraints]. */
+    @JvmOverloads
+    fun withConstraints(scopes: List<String>? = null, rule: RequestRule? = null): BlockingAgent =
+        agent.withConstraints(scopes, rule).blocking
 }

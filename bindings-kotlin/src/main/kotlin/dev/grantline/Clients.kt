@@ -19,7 +19,7 @@ typealias UserTokenGetter = suspend () -> String
 /** What [App] and [Agent] share: the operations both have, settings, closing, display. */
 sealed class Client(
     internal val handle: NativeClient,
-    private val userTokenGetter: UserTokenGetter?,
+    internal val userTokenGetter: UserTokenGetter?,
 ) : AutoCloseable {
     /** The resolved base URL. */
     val baseUrl: String get() = handle.baseUrl()
@@ -147,6 +147,12 @@ sealed class Client(
         }
     }
 
+    /** The native client of a constrained copy of this one (see [App.withConstraints]). */
+    internal fun constrained(scopes: List<String>?, rule: RequestRule?): NativeClient {
+        val json = Json.write(mapOf("scopes" to scopes, "rule" to rule))
+        return native { handle.withConstraints(json) }
+    }
+
     /** Closes the client: every later call throws [ClientClosedException]. Idempotent. */
     override fun close() = handle.closeClient()
 
@@ -223,6 +229,61 @@ class App private constructor(handle: NativeClient, getter: UserTokenGetter?) : 
         return (operation("revokeGrant", args) as NativeOutcome.Revoked).result
     }
 
+    /**
+     * Mints a sibling grant on the source grant's credential: the same principal, its own
+     * [label] (unique among the credential's active grants) and policy. Delegations are not
+     * copied.
+     *
+     * @param sourceGrantId a canonical UUID (any case)
+     * @param label the sibling's label, 1–255 characters
+     * @param grantPolicy the sibling's bounds (`expiresAt`, `maxTtlSeconds`; no
+     *   `defaultTtlSeconds`)
+     * @param grantTags tags stored on the sibling (1–255 characters each)
+     * @param timeout this call's timeout (default: the client's)
+     */
+    suspend fun mintGrant(
+        sourceGrantId: String,
+        label: String,
+        grantPolicy: GrantPolicy? = null,
+        grantTags: List<String>? = null,
+        timeout: Duration? = null,
+    ): GrantInfo {
+        val args = mapOf(
+            "sourceGrantId" to sourceGrantId,
+            "label" to label,
+            "grantPolicy" to grantPolicy,
+            "grantTags" to grantTags,
+            "timeout" to timeout,
+        )
+        return (operation("mintGrant", args) as NativeOutcome.Minted).result
+    }
+
+    /**
+     * Revokes agent [agentId]'s delegation of [grantId] and every delegation below it; the
+     * grant itself stays. Idempotent.
+     *
+     * @param grantId a canonical UUID (any case)
+     * @param agentId the agent whose delegation to revoke (a UUID)
+     * @param timeout this call's timeout (default: the client's)
+     */
+    suspend fun revokeDelegation(grantId: String, agentId: String, timeout: Duration? = null) {
+        val args = mapOf("grantId" to grantId, "agentId" to agentId, "timeout" to timeout)
+        check(operation("revokeDelegation", args) is NativeOutcome.DelegationRevoked)
+    }
+
+    /**
+     * An app sharing this one's connections (and `userTokenGetter`) whose every call carries
+     * these constraints inside the signature: [scopes] to narrow to, and/or a one-off [rule].
+     * At least one is required. Attenuation only narrows: call it on the original client, never
+     * on a constrained one (that throws [InvalidArgumentException]). Closing either closes both.
+     *
+     * @param scopes scope strings (printable ASCII, no spaces or commas), never `*`
+     * @param rule a deny rule the platform evaluates on every call
+     */
+    @JvmOverloads
+    fun withConstraints(scopes: List<String>? = null, rule: RequestRule? = null): App =
+        App(constrained(scopes, rule), userTokenGetter)
+
     /** An [Agent] acting as the managed agent [agentId] through this app's key. */
     fun getAgent(agentId: String): Agent = Agent(native { handle.getAgent(agentId) })
 
@@ -231,7 +292,8 @@ class App private constructor(handle: NativeClient, getter: UserTokenGetter?) : 
 }
 
 /**
- * The workload client: an agent lists its grants and issues grants for itself.
+ * The workload client: an agent lists its grants, issues grants for itself and delegates the
+ * grants it holds to other agents of its app.
  *
  * @param apiKey the agent key (`alter_ak_…`), a secret never shown
  * @see App for the other settings (an agent's caller type is always `agent`)
@@ -248,6 +310,54 @@ class Agent internal constructor(handle: NativeClient) : Client(handle, null) {
 
     /** The impersonated agent id, for agents made by [App.getAgent]. */
     val caller: String? get() = handle.caller()
+
+    /**
+     * Hands a grant this agent holds to another agent of the same app, one level deeper. The
+     * child never outlives the grant ([ttlSeconds] only shortens) nor outranks it
+     * ([scopeConstraint] only narrows).
+     *
+     * @param grantId the grant to delegate, a canonical UUID (any case)
+     * @param toAgentId the receiving agent (a UUID)
+     * @param delegable whether the child may delegate onward (default: a new child may not)
+     * @param scopeConstraint 1–100 provider scopes to narrow the child to (never `*`)
+     * @param ttlSeconds the child's lifetime in seconds (> 0; never past the parent's)
+     * @param timeout this call's timeout (default: the client's)
+     */
+    suspend fun delegate(
+        grantId: String,
+        toAgentId: String,
+        delegable: Boolean? = null,
+        scopeConstraint: List<String>? = null,
+        ttlSeconds: Long? = null,
+        timeout: Duration? = null,
+    ): DelegationResult {
+        val args = mapOf(
+            "grantId" to grantId,
+            "toAgentId" to toAgentId,
+            "delegable" to delegable,
+            "scopeConstraint" to scopeConstraint,
+            "ttlSeconds" to ttlSeconds,
+            "timeout" to timeout,
+        )
+        return (operation("delegate", args) as NativeOutcome.Delegated).result
+    }
+
+    /**
+     * Revokes this agent's own delegation of [grantId] and every delegation below it.
+     * Idempotent.
+     *
+     * @param grantId a canonical UUID (any case)
+     * @param timeout this call's timeout (default: the client's)
+     */
+    suspend fun revokeDelegation(grantId: String, timeout: Duration? = null) {
+        val args = mapOf("grantId" to grantId, "timeout" to timeout)
+        check(operation("revokeDelegation", args) is NativeOutcome.DelegationRevoked)
+    }
+
+    /** See [App.withConstraints]; the copy keeps this agent's [caller]. */
+    @JvmOverloads
+    fun withConstraints(scopes: List<String>? = null, rule: RequestRule? = null): Agent =
+        Agent(constrained(scopes, rule))
 
     /** This client for Java and other blocking callers: every call waits on the calling thread. */
     val blocking: BlockingAgent get() = BlockingAgent(this)

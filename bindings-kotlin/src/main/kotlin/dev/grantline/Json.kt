@@ -1,15 +1,16 @@
 // The JSON text of a call's arguments, as the native library reads them (camelCase names,
 // durations in milliseconds, instants as ISO-8601 strings). Only writes: every rule about the
-// values is the core's.
+// values is the core's. A null entry of a map is left out (the core's default), except inside a
+// request rule's body, which is the caller's JSON and goes as written.
 package dev.grantline
 
 import java.time.Duration
 import java.time.Instant
 
 internal object Json {
-    fun write(value: Any?): String = StringBuilder(128).also { put(it, value) }.toString()
+    fun write(value: Any?): String = StringBuilder(128).also { put(it, value, keepNulls = false) }.toString()
 
-    private fun put(out: StringBuilder, value: Any?) {
+    private fun put(out: StringBuilder, value: Any?, keepNulls: Boolean) {
         when (value) {
             null -> out.append("null")
             is String -> string(out, value)
@@ -19,7 +20,14 @@ internal object Json {
             // Milliseconds, fractions kept (the core reads the JavaScript dialect's unit).
             is Duration -> number(out, value.seconds * 1000.0 + value.nano / 1_000_000.0)
             is Instant -> string(out, value.toString())
-            is Principal -> put(out, value.wire())
+            is Principal -> put(out, value.wire(), keepNulls = false)
+            is RequestRule -> {
+                out.append("{\"ruleType\":")
+                string(out, value.ruleType)
+                out.append(",\"ruleBody\":")
+                put(out, value.ruleBody, keepNulls = true)
+                out.append('}')
+            }
             is GrantPolicy -> put(
                 out,
                 mapOf(
@@ -27,17 +35,18 @@ internal object Json {
                     "maxTtlSeconds" to value.maxTtlSeconds,
                     "defaultTtlSeconds" to value.defaultTtlSeconds,
                 ),
+                keepNulls = false,
             )
             is Map<*, *> -> {
                 out.append('{')
                 var first = true
                 for ((k, v) in value) {
-                    if (v == null) continue // absent: the core's default
+                    if (v == null && !keepNulls) continue // absent: the core's default
                     if (!first) out.append(',')
                     first = false
                     string(out, k.toString())
                     out.append(':')
-                    put(out, v)
+                    put(out, v, keepNulls)
                 }
                 out.append('}')
             }
@@ -45,7 +54,7 @@ internal object Json {
                 out.append('[')
                 value.forEachIndexed { i, v ->
                     if (i > 0) out.append(',')
-                    put(out, v)
+                    put(out, v, keepNulls)
                 }
                 out.append(']')
             }

@@ -30,6 +30,13 @@ class JavaFacadeTest {
             assertThrows(InvalidArgumentException.class,
                 () -> new App("nope", server.getBaseUrl(), Duration.ofSeconds(5)));
             assertEquals(created.getGrantId(), app.revokeGrant(created.getGrantId(), "java").getGrantId());
+            // The lifecycle calls as Java sees them: overloads, `void` for revokeDelegation, a
+            // constrained copy of the same blocking type (grantline-server verifies its lines).
+            BlockingApp reader = app.withConstraints(java.util.List.of("grants:read"));
+            assertEquals(0L, reader.listGrants(null, null, null, server.label("none")).getTotal());
+            assertThrows(GrantNotFoundException.class,
+                () -> app.mintGrant(java.util.UUID.randomUUID().toString(), server.label("sibling")));
+            assertThrows(InvalidArgumentException.class, () -> app.revokeDelegation(created.getGrantId(), "nope"));
         }
     }
 }

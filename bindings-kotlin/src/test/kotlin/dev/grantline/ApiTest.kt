@@ -85,7 +85,7 @@ class ApiTest {
     }
 
     @Test
-    fun `grants walks every page as a Flow`() = runBlocking {
+    fun `grants walks every page as a Flow`() = runBlocking<Unit> {
         val app = TestServer.app()
         repeat(5) { app.createManagedSecretGrant(msId, Principal.System(label("page"))) }
         val total = app.listGrants(limit = 1).total
@@ -123,7 +123,7 @@ class ApiTest {
     }
 
     @Test
-    fun `a call's own timeout overrides the client's`() = runBlocking {
+    fun `a call's own timeout overrides the client's`() = runBlocking<Unit> {
         TestServer.fault(mapOf("path_prefix" to "/sdk/grants/list", "status" to 0, "delay_ms" to 1500))
         try {
             val app = App(TestServer.appKey, baseUrl = TestServer.baseUrl, maxRetries = 0, timeout = Duration.ofSeconds(20))

@@ -20,8 +20,7 @@ object TestServer {
     val tenant: JsonNode
 
     init {
-        val bin = System.getenv("GRANTLINE_SERVER_BIN")
-            ?: "${System.getenv("CARGO_TARGET_DIR") ?: "../target"}/debug/grantline-server"
+        val bin = System.getenv("GRANTLINE_SERVER_BIN") ?: defaultServerBin()
         require(File(bin).canExecute()) { "grantline-server not found at $bin: run `make server` (or set GRANTLINE_SERVER_BIN)" }
         val dir = Files.createTempDirectory("grantline-kotlin-")
         dir.toFile().deleteOnExit()
@@ -32,6 +31,19 @@ object TestServer {
             ?: error("grantline-server exited: ${dir.resolve("server.log").toFile().readText()}")
         tenant = mapper.readTree(line)
         Runtime.getRuntime().addShutdownHook(Thread { process.outputStream.close(); process.waitFor() })
+    }
+
+    /**
+     * Where `make server` puts the debug server when `make` did not say (a run by hand):
+     * `$CARGO_TARGET_DIR` (default: the repository's `target/`) / the host's triple / `debug`.
+     */
+    private fun defaultServerBin(): String {
+        val dir = System.getenv("CARGO_TARGET_DIR") ?: "${System.getProperty("grantline.repo") ?: ".."}/target"
+        val triple = System.getenv("CARGO_BUILD_TARGET")
+            ?: ProcessBuilder("rustc", "-vV").start().inputReader().readLines()
+                .firstOrNull { it.startsWith("host: ") }?.removePrefix("host: ")
+            ?: error("cannot tell the host's target triple (rustc -vV): set GRANTLINE_SERVER_BIN")
+        return "$dir/$triple/debug/grantline-server"
     }
 
     fun t(field: String): String = tenant[field].asText()
