@@ -210,8 +210,9 @@ test('create and revoke results are the plain objects', async () => {
 });
 
 test('mint, delegate and revokeDelegation results are the plain objects', async () => {
-  // grantline-server has no routes for these yet: a small local server answers with the
-  // shapes the core reads (core/src/models.rs) and records what it was asked.
+  // A small local server answers with the shapes the core reads (core/src/models.rs), every
+  // field set as this test chooses (test/lifecycle.test.mjs runs the calls against
+  // grantline-server), and records what it was asked.
   const source = '0b7d6c1e-6f7e-4f6b-9c1a-000000000001';
   const agentId = '9a1b2c3d-0000-4000-8000-0000000000a1';
   const info = {
