@@ -11,6 +11,7 @@ mod grants;
 mod identity;
 mod policy;
 mod principal;
+mod token;
 mod views;
 
 pub use auth::{
@@ -23,6 +24,9 @@ pub use grants::{
 };
 pub use policy::Policy;
 pub use principal::PrincipalIn;
+pub use token::{
+    ApiCallBody, DEFAULT_LEASE_SECONDS, Injection, ScopeMismatchBody, TokenBody, under_base,
+};
 
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
