@@ -112,7 +112,7 @@ pub enum ErrorKind {
     ResponseValidation,
     /// The client was closed.
     Closed,
-    /// 400 `blocked_destination`: the grant's credential may not go to this URL.
+    /// 422 `blocked_destination`: the grant's credential may not go to this URL.
     BlockedDestination,
     /// 403 `credential_revoked`: the credential the grant serves is no longer active.
     CredentialRevoked,
@@ -361,11 +361,7 @@ const CLASSIFICATION: &[(u16, Option<&str>, ErrorKind)] = &[
         Some("credential_revoked"),
         ErrorKind::CredentialRevoked,
     ),
-    (
-        400,
-        Some("blocked_destination"),
-        ErrorKind::BlockedDestination,
-    ),
+
     (
         400,
         Some("caller_agent_mismatch"),
@@ -385,6 +381,11 @@ const CLASSIFICATION: &[(u16, Option<&str>, ErrorKind)] = &[
         503,
         Some("caller_agent_resolution_error"),
         ErrorKind::CallerAgentResolution,
+    ),
+    (
+        422,
+        Some("blocked_destination"),
+        ErrorKind::BlockedDestination,
     ),
     (422, None, ErrorKind::UnprocessableEntity),
     (429, None, ErrorKind::RateLimit),

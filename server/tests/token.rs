@@ -361,7 +361,7 @@ async fn allowed_base_urls_and_schemes_bound_the_destination() {
     ] {
         app.post("/sdk/token", &at(bad))
             .await
-            .expect(400, "blocked_destination");
+            .expect(422, "blocked_destination");
     }
     // With allowed URLs, the lease must say where it goes.
     app.post("/sdk/token", &json!({"grant_id": g}))
@@ -374,7 +374,7 @@ async fn allowed_base_urls_and_schemes_bound_the_destination() {
         .expect(200, "");
     app.post("/sdk/token", &at("http://10.0.0.1/x"))
         .await
-        .expect(400, "blocked_destination");
+        .expect(422, "blocked_destination");
 }
 
 #[tokio::test]
@@ -662,5 +662,5 @@ async fn the_demo_provider_accepts_exactly_the_demo_credential() {
         &json!({"grant_id": g, "request": {"method": "GET", "url": "https://api.example.com/"}}),
     )
     .await
-    .expect(400, "blocked_destination");
+    .expect(422, "blocked_destination");
 }

@@ -280,7 +280,7 @@ pub fn under_base(url: &reqwest::Url, base: &reqwest::Url) -> bool {
 }
 
 fn blocked(message: impl Into<String>) -> ApiError {
-    ApiError::new(400, "blocked_destination", message)
+    ApiError::new(422, "blocked_destination", message)
 }
 
 fn stripped_headers(headers: Option<Map<String, Value>>) -> Value {
