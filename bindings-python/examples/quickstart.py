@@ -1,7 +1,8 @@
 """grantline quickstart: issue grants to a user, a group, the system and an agent, list, revoke.
 
 Reads ALTER_BASE_URL, ALTER_APP_KEY, ALTER_AGENT_KEY, ALTER_AGENT_ID, ALTER_USER_TOKEN,
-ALTER_IDP_ID, ALTER_GROUP_ID and ALTER_MANAGED_SECRET_ID (`grantline-server dev` prints them).
+ALTER_IDP_ID, ALTER_GROUP_ID, ALTER_MANAGED_SECRET_ID and ALTER_PROVIDER_URL (`grantline-server dev`
+prints them).
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ async def main() -> None:
         async with Agent(env["ALTER_AGENT_KEY"]) as by_key:
             mine = await by_key.list_grants()
             print(f"the agent (own key) sees {mine.total} grant(s)")
+            # The agent uses its grant: leased, injected, recorded (close() waits for the record).
+            resp = await by_key.request(
+                "GET", f"{env['ALTER_PROVIDER_URL']}/v1/whoami", grant_id=own.grant_id,
+                reason="quickstart",
+            )
+            print(f"the agent called the demo provider: {resp.status_code} {resp.json()['path']}")
 
         page = await app.list_grants(limit=10)
         print(f"{page.total} grant(s); the newest:")
