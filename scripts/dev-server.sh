@@ -21,7 +21,8 @@ t = json.loads(open(sys.argv[1]).readline())
 for key, var in [("base_url", "ALTER_BASE_URL"), ("app_key", "ALTER_APP_KEY"), ("agent_key", "ALTER_AGENT_KEY"),
                  ("agent_id", "ALTER_AGENT_ID"), ("user_token", "ALTER_USER_TOKEN"), ("idp_id", "ALTER_IDP_ID"),
                  ("group_id", "ALTER_GROUP_ID"), ("managed_secret_id", "ALTER_MANAGED_SECRET_ID"),
-                 ("admin_token", "GRANTLINE_ADMIN_TOKEN"), ("app_id", "GRANTLINE_APP_ID")]:
+                 ("admin_token", "GRANTLINE_ADMIN_TOKEN"), ("app_id", "GRANTLINE_APP_ID"),
+                 ("provider_url", "ALTER_PROVIDER_URL")]:
     print(f"export {var}={shlex.quote(str(t[key]))}")
 PY
 )"
