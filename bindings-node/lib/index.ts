@@ -9,3 +9,4 @@ export {
 export * from './errors';
 export type * from './types';
 export { native as _native } from './native';
+export { ProviderResponse } from './convert';
