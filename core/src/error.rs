@@ -361,7 +361,6 @@ const CLASSIFICATION: &[(u16, Option<&str>, ErrorKind)] = &[
         Some("credential_revoked"),
         ErrorKind::CredentialRevoked,
     ),
-
     (
         400,
         Some("caller_agent_mismatch"),

@@ -99,6 +99,7 @@ macro_rules! operations {
         /// One call, as a binding submits it: its arguments, already read and checked.
         #[derive(Debug, Clone)]
         #[non_exhaustive]
+        #[allow(clippy::large_enum_variant)] // one value per call, moved once
         pub enum Call {
             $(
                 #[doc = concat!("`", stringify!($method), "`.")]

@@ -78,9 +78,11 @@ async fn stub(redirect_to: Option<String>) -> Stub {
                 )
                     .into_response(),
                 // A provider that echoes the credential in its error.
-                "/echo-error" => {
-                    (StatusCode::INTERNAL_SERVER_ERROR, format!("bad token {auth}")).into_response()
-                }
+                "/echo-error" => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("bad token {auth}"),
+                )
+                    .into_response(),
                 "/slow" => {
                     tokio::time::sleep(Duration::from_secs(3)).await;
                     "late".into_response()
@@ -92,7 +94,10 @@ async fn stub(redirect_to: Option<String>) -> Stub {
                 )
                     .into_response(),
                 _ => (
-                    [(header::CONTENT_TYPE, "application/json"), (header::SET_COOKIE, "s=1")],
+                    [
+                        (header::CONTENT_TYPE, "application/json"),
+                        (header::SET_COOKIE, "s=1"),
+                    ],
                     json!({"ok": true, "path": parts.uri.path()}).to_string(),
                 )
                     .into_response(),
@@ -191,7 +196,10 @@ impl World {
         RequestOptions::grant(&self.grant)
     }
     async fn api_calls(&self) -> Vec<Value> {
-        assert!(self.app.flush(Duration::from_secs(10)).await, "audit flushed");
+        assert!(
+            self.app.flush(Duration::from_secs(10)).await,
+            "audit flushed"
+        );
         let page = self
             .server
             .admin()
@@ -244,11 +252,23 @@ async fn the_credential_goes_into_the_request_exactly_once_and_nowhere_else() {
     let seen = s.seen();
     assert_eq!(seen.len(), 1);
     let r = &seen[0];
-    assert_eq!((r.method.as_str(), r.path.as_str(), r.query.as_str()), ("POST", "/items/a%20b", "q=1"));
-    let auth: Vec<_> = r.headers.iter().filter(|(k, _)| k == "authorization").collect();
+    assert_eq!(
+        (r.method.as_str(), r.path.as_str(), r.query.as_str()),
+        ("POST", "/items/a%20b", "q=1")
+    );
+    let auth: Vec<_> = r
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "authorization")
+        .collect();
     assert_eq!(auth.len(), 1);
     assert_eq!(auth[0].1, format!("Bearer {}", w.credential));
-    assert_eq!(r.everything().matches(&w.credential).count(), 1, "{}", r.everything());
+    assert_eq!(
+        r.everything().matches(&w.credential).count(),
+        1,
+        "{}",
+        r.everything()
+    );
     assert_eq!(r.body, br#"{"name":"n"}"#);
 
     // The audit record: the call, without the credential, its header or the cookie.
@@ -265,11 +285,21 @@ async fn the_credential_goes_into_the_request_exactly_once_and_nowhere_else() {
     assert!(c["record"]["response_headers"].get("set-cookie").is_none());
     let text = c.to_string();
     assert!(!text.contains(&w.credential), "{text}");
-    assert!(!text.to_ascii_lowercase().contains("authorization"), "{text}");
+    assert!(
+        !text.to_ascii_lowercase().contains("authorization"),
+        "{text}"
+    );
 
     // Debug output never shows it either.
-    let shown = format!("{resp:?} {:?} {:?}", w.opts().user_token("secret-user"), w.app);
-    assert!(!shown.contains(&w.credential) && !shown.contains("secret-user"), "{shown}");
+    let shown = format!(
+        "{resp:?} {:?} {:?}",
+        w.opts().user_token("secret-user"),
+        w.app
+    );
+    assert!(
+        !shown.contains(&w.credential) && !shown.contains("secret-user"),
+        "{shown}"
+    );
 }
 
 #[tokio::test]
@@ -305,7 +335,10 @@ async fn urls_are_checked_before_any_lease() {
         w.opts().label("x"),
         w.opts().json(json!(1)).body("x"),
     ] {
-        let e = w.app.request("GET", format!("{}/allowed", s.url), opts).await;
+        let e = w
+            .app
+            .request("GET", format!("{}/allowed", s.url), opts)
+            .await;
         assert_eq!(e.unwrap_err().kind(), ErrorKind::InvalidArgument);
     }
 }
@@ -321,7 +354,10 @@ async fn a_redirect_is_returned_not_followed() {
         .await
         .unwrap();
     assert_eq!(resp.status, 302);
-    assert!(elsewhere.seen().is_empty(), "the other host received nothing");
+    assert!(
+        elsewhere.seen().is_empty(),
+        "the other host received nothing"
+    );
 }
 
 #[tokio::test]
@@ -353,11 +389,19 @@ async fn provider_failures_map_to_typed_errors_without_the_credential() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ScopeReauthRequired);
-    assert_eq!(e.as_api().unwrap().details["missing_scopes"], json!(["repo", "admin"]));
+    assert_eq!(
+        e.as_api().unwrap().details["missing_scopes"],
+        json!(["repo", "admin"])
+    );
     // The report reached the server: the next lease says so.
     assert!(w.app.flush(Duration::from_secs(10)).await);
     let audit = w.server.admin().audit(&w.t.app_id, 100, 0).await.unwrap();
-    assert!(audit.records.iter().any(|r| r.action == "grant.scope_mismatch"));
+    assert!(
+        audit
+            .records
+            .iter()
+            .any(|r| r.action == "grant.scope_mismatch")
+    );
     // Every call was recorded, the echoed credential scrubbed.
     let calls = w.api_calls().await;
     assert_eq!(calls.len(), 3);
