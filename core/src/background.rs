@@ -43,7 +43,9 @@ fn handle() -> Result<tokio::runtime::Handle, Error> {
 /// The background writes of one client (and the agents made from it).
 #[derive(Default)]
 pub(crate) struct Background {
-    pending: Mutex<usize>,
+    /// The pid that counted, and how many writes are pending in it (a forked child inherits a
+    /// count whose tasks do not exist there: it counts from zero).
+    pending: Mutex<(u32, usize)>,
     idle: Condvar,
     idle_async: tokio::sync::Notify,
     /// The pool for the background runtime, with the pid that built it.
@@ -81,13 +83,20 @@ impl Background {
             tracing::warn!("background runtime unavailable; an audit record was not written");
             return;
         };
-        *lock(&self.pending) += 1;
+        {
+            let mut p = lock(&self.pending);
+            let pid = std::process::id();
+            if p.0 != pid {
+                *p = (pid, 0);
+            }
+            p.1 += 1;
+        }
         let this = self.clone();
         handle.spawn(async move {
             work.await;
-            let mut n = lock(&this.pending);
-            *n -= 1;
-            if *n == 0 {
+            let mut p = lock(&this.pending);
+            p.1 = p.1.saturating_sub(1);
+            if p.1 == 0 {
                 this.idle.notify_all();
                 this.idle_async.notify_waiters();
             }
@@ -96,7 +105,8 @@ impl Background {
 
     /// How many writes are pending.
     pub(crate) fn pending(&self) -> usize {
-        *lock(&self.pending)
+        let p = lock(&self.pending);
+        if p.0 == std::process::id() { p.1 } else { 0 }
     }
 
     /// Waits until no write is pending, at most `timeout`; true when none is.
@@ -118,15 +128,16 @@ impl Background {
     /// [`Background::flush`] for a thread without a runtime.
     pub(crate) fn flush_blocking(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        let mut n = lock(&self.pending);
-        while *n > 0 {
+        let pid = std::process::id();
+        let mut p = lock(&self.pending);
+        while p.0 == pid && p.1 > 0 {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
             }
-            n = self
+            p = self
                 .idle
-                .wait_timeout(n, left)
+                .wait_timeout(p, left)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
