@@ -48,6 +48,13 @@ async function main(): Promise<void> {
   issued.push(
     await agent.createManagedSecretGrant(secret, { principal: agentPrincipal(`agent-${run}`) }),
   );
+  // The agent uses its grant: the credential is leased, injected, and the call recorded.
+  const own = issued[issued.length - 1]!;
+  const resp = await agent.request('GET', `${env('ALTER_PROVIDER_URL')}/v1/whoami`, {
+    grantId: own.grantId,
+    reason: 'quickstart',
+  });
+  console.log(`the agent called the demo provider: ${resp.status} ${((await resp.json()) as { path: string }).path}`);
   for (const g of issued) {
     console.log(`issued  ${g.principalType.padEnd(6)} ${g.grantId} label=${g.label ?? '-'} created=${g.createdAt.toISOString()}`);
   }

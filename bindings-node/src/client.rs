@@ -50,6 +50,16 @@ fn outcome_json(outcome: grantline::Outcome) -> Result<String, Error> {
         O::MintGrant(r) => to_json(&r),
         O::Delegate(r) => to_json(&r),
         O::RevokeDelegation(()) => Ok("null".to_owned()),
+        O::Request(r) => {
+            // The body travels as base64 inside the JSON text (`lib/convert.ts` decodes it).
+            use base64::Engine as _;
+            to_json(&serde_json::json!({
+                "status": r.status,
+                "headers": r.headers,
+                "body_base64": base64::engine::general_purpose::STANDARD.encode(&r.body),
+                "grant_id": r.grant_id,
+            }))
+        }
         _ => Err(Error::ResponseValidation {
             message: "an outcome this version cannot convert".into(),
             status: 200,
@@ -131,6 +141,22 @@ macro_rules! native_client {
             #[napi]
             pub fn close(&self) {
                 self.inner.close();
+            }
+
+            /// Waits until the background writes (audit records) are done, at most
+            /// `timeout_ms`; true when none is left.
+            #[napi]
+            pub async fn flush(&self, timeout_ms: u32) -> bool {
+                let client = self.inner.clone();
+                client
+                    .flush(std::time::Duration::from_millis(timeout_ms.into()))
+                    .await
+            }
+
+            /// How many background writes are pending.
+            #[napi]
+            pub fn pending_background(&self) -> u32 {
+                self.inner.pending_background() as u32
             }
         }
     };

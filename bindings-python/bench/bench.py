@@ -2,7 +2,7 @@
 
 Reports import time, the client process's own CPU per call (time.process_time: every thread of
 the client process, not wall time) for list_grants(limit=100) (also with every field of every
-item read) and create_managed_secret_grant, and calls per second sequentially and with 64 calls
+item read), create_managed_secret_grant and request() (lease, provider call, audit record), and calls per second sequentially and with 64 calls
 in flight; then grantline.blocking alone (sequential and 8 threads). Each client runs in its own
 process. Usage: scripts/bench.sh
 """
@@ -86,6 +86,29 @@ def blocking_worker(info: dict[str, Any], n: int) -> dict[str, float]:
     return out
 
 
+async def measure_request(mod: Any, info: dict[str, Any], n: int) -> tuple[float, float]:
+    """request(): the lease, the provider call (the demo echo provider `dev` starts) and the
+    audit record. Median over 3 rounds of a fresh client making n sequential calls and then
+    closing (close() waits for the background audit writes, so they are counted for both)."""
+    async with mod.App(info["app_key"]) as app:
+        grant = (await app.create_managed_secret_grant(
+            info["managed_secret_id"],
+            principal=mod.SystemPrincipal(label="req-" + uuid.uuid4().hex))).grant_id
+    url = f"{info['provider_url']}/bench"
+    cpu, rate = [], []
+    for _ in range(3):
+        app = mod.App(info["app_key"])
+        await app.request("GET", url, grant_id=grant)  # warm the connections
+        c0, w0 = time.process_time(), time.perf_counter()
+        for _ in range(n):
+            resp = await app.request("GET", url, grant_id=grant)
+            assert resp.status_code == 200
+        await app.close()
+        cpu.append((time.process_time() - c0) / n)
+        rate.append(n / (time.perf_counter() - w0))
+    return statistics.median(cpu) * 1000, statistics.median(rate)
+
+
 async def worker(module: str, info: dict[str, Any], n: int) -> dict[str, float]:
     mod = __import__(module)
     app = mod.App(info["app_key"])
@@ -107,6 +130,7 @@ async def worker(module: str, info: dict[str, Any], n: int) -> dict[str, float]:
                 getattr(g, f)
 
     out: dict[str, float] = {}
+    out["request_cpu_ms"], out["request_seq_per_s"] = await measure_request(mod, info, n)
     for name, call in [("list100", list100), ("list100_read", list100_read), ("create", create)]:
         out[f"{name}_cpu_ms"], out[f"{name}_seq_per_s"] = await measure(call, n)
         if name == "list100_read":
@@ -173,10 +197,13 @@ def main() -> None:
         ("list_grants(limit=100), then read every field of every item: CPU per call (ms)",
          "list100_read_cpu_ms", True),
         ("create_managed_secret_grant: client CPU per call (ms)", "create_cpu_ms", True),
+        ("request() (lease + provider call + audit record): client CPU per call (ms)",
+         "request_cpu_ms", True),
         ("list_grants(limit=100): calls/s, sequential", "list100_seq_per_s", False),
         ("list_grants(limit=100): calls/s, 64 in flight", "list100_c64_per_s", False),
         ("create: calls/s, sequential", "create_seq_per_s", False),
         ("create: calls/s, 64 in flight", "create_c64_per_s", False),
+        ("request(): calls/s, sequential", "request_seq_per_s", False),
     ]
     print("| measure | grantline | alter-sdk 0.29.0 | ratio |")
     print("|---|---:|---:|---:|")
