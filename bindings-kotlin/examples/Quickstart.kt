@@ -1,8 +1,11 @@
 // grantline quickstart (Kotlin): issue grants on a managed secret to a user, a group, the system
-// and an agent, list them, walk every page, revoke one. `make demo` (scripts/demo.sh) runs it
-// against a local `grantline-server dev`, which exports the ALTER_* variables used below.
+// and an agent, list them, walk every page, revoke one; mint a sibling grant; delegate the
+// agent's grant to a second agent, which lists it and then loses it. `make demo`
+// (scripts/demo.sh) runs it against a local `grantline-server dev`, which exports the ALTER_*
+// variables used below.
 package dev.grantline.examples
 
+import dev.grantline.Agent
 import dev.grantline.App
 import dev.grantline.GrantItem
 import dev.grantline.GrantPolicy
@@ -62,5 +65,25 @@ fun main() = runBlocking {
 
         val revoked = app.revokeGrant(issued[2].grantId, reason = "quickstart cleanup")
         println("revoked ${revoked.grantId} at ${revoked.revokedAt}: ${revoked.message}")
+
+        // A sibling of the user's grant: the same credential and user, its own label and policy.
+        val sibling = app.mintGrant(issued[0].grantId, "alice-ci-$run", GrantPolicy(maxTtlSeconds = 600))
+        println("minted sibling ${sibling.grantId} label=${sibling.label} credential=${sibling.credentialId}")
+
+        // The agent hands its grant to a second agent, which lists it, then loses it.
+        val own = issued.last()
+        val secondId = env("ALTER_AGENT2_ID")
+        Agent(env("ALTER_AGENT_KEY"), baseUrl = env("ALTER_BASE_URL")).use { first ->
+            Agent(env("ALTER_AGENT2_KEY"), baseUrl = env("ALTER_BASE_URL")).use { second ->
+                val delegation = first.delegate(own.grantId, secondId, ttlSeconds = 600)
+                println("delegated ${own.grantId} to the second agent: ${delegation.grantId} (depth ${delegation.depth})")
+                suspend fun held() = second.listGrants().grants
+                    .filterIsInstance<GrantItem.ManagedSecret>().single { it.grantId == delegation.grantId }
+                val item = held()
+                println("  the second agent lists it: ${item.accessVia}, parent ${item.parentGrantId}, ${item.status}")
+                app.revokeDelegation(own.grantId, secondId)
+                println("  after the app revoked the delegation: ${held().status}")
+            }
+        }
     }
 }

@@ -48,6 +48,13 @@ async function main(): Promise<void> {
   issued.push(
     await agent.createManagedSecretGrant(secret, { principal: agentPrincipal(`agent-${run}`) }),
   );
+  // The agent uses its grant: the credential is leased, injected, and the call recorded.
+  const own = issued[issued.length - 1]!;
+  const resp = await agent.request('GET', `${env('ALTER_PROVIDER_URL')}/v1/whoami`, {
+    grantId: own.grantId,
+    reason: 'quickstart',
+  });
+  console.log(`the agent called the demo provider: ${resp.status} ${((await resp.json()) as { path: string }).path}`);
   for (const g of issued) {
     console.log(`issued  ${g.principalType.padEnd(6)} ${g.grantId} label=${g.label ?? '-'} created=${g.createdAt.toISOString()}`);
   }
@@ -87,8 +94,7 @@ async function main(): Promise<void> {
   const sibling = await app.mintGrant(issued[0]!.grantId, { label: `alice-ci-${run}`, grantPolicy: { maxTtlSeconds: 600 } });
   console.log(`minted sibling ${sibling.grantId} label=${sibling.label} credential=${sibling.credentialId}`);
 
-  // The agent hands its grant to a second agent, which lists it, then loses it.
-  const own = issued[issued.length - 1]!;
+  // The agent hands its grant (`own`, above) to a second agent, which lists it, then loses it.
   const first = new Agent({ apiKey: env('ALTER_AGENT_KEY'), baseUrl: env('ALTER_BASE_URL') });
   const second = new Agent({ apiKey: env('ALTER_AGENT2_KEY'), baseUrl: env('ALTER_BASE_URL') });
   const delegation = await first.delegate(own.grantId, env('ALTER_AGENT2_ID'), { ttlSeconds: 600 });

@@ -39,8 +39,23 @@ import type {
   RevokeDelegationOptions,
   RevokeGrantOptions,
   RevokeGrantResult,
+  RequestOptions,
   UserTokenGetter,
 } from './types';
+import { decodeProviderResponse, type ProviderResponse } from './response';
+
+/** How long `close()` waits for pending audit records, in milliseconds. */
+const FLUSH_MS = 10_000;
+
+/** A `request` body in the core's byte form. */
+function requestBody(body: RequestOptions['body']): unknown {
+  if (body === undefined || typeof body === 'string') return body;
+  if (body instanceof ArrayBuffer) return { base64: Buffer.from(body).toString('base64') };
+  if (ArrayBuffer.isView(body)) {
+    return { base64: Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('base64') };
+  }
+  return body; // the core says what is wrong with it
+}
 
 interface OperationSpec {
   name: string;
@@ -234,9 +249,27 @@ abstract class Client<P extends Principal> {
     })();
   }
 
-  /** Closes the client; later calls throw `ClientClosedError`. */
-  close(): void {
+  /**
+   * Calls a provider's API with a grant's credential injected, and returns its response
+   * (`status`, `headers`, `text()`, `json()`, `arrayBuffer()`). The grant is `grantId`, or the
+   * one `provider` resolves to. The credential goes only to https URLs (plain http only to
+   * localhost) and to the secret's allowed base URLs; the call is never retried and redirects
+   * are returned, not followed. It is recorded in the background (`close()` waits for the
+   * record). A status of 400 or more throws `ProviderApiError` (401:
+   * `ProviderUnauthorizedError`; 403 `insufficient_scope`: `ScopeReauthRequiredError`).
+   */
+  request(method: string, url: string, options: RequestOptions = {}): Promise<ProviderResponse> {
+    const args = { method, url, ...options, body: requestBody(options.body) };
+    return this.operation('request', args, decodeProviderResponse);
+  }
+
+  /**
+   * Closes the client (later calls throw `ClientClosedError`) at once; the promise resolves
+   * when the audit records of earlier `request` calls are written (at most 10 s).
+   */
+  async close(): Promise<void> {
     this.#native.close();
+    if (this.#native.pendingBackground() > 0) await this.#native.flush(FLUSH_MS);
   }
 
   /** @internal The native client of a constrained copy (see `withConstraints`). */

@@ -116,6 +116,61 @@ export class ResponseValidationError extends GrantlineError {
 /** The client was closed. */
 export class ClientClosedError extends GrantlineError {}
 
+/** 422 `blocked_destination`: the grant's credential may not go to this URL. */
+export class BlockedDestinationError extends ApiError {}
+/** 403 `credential_revoked`: the credential the grant serves is no longer active. */
+export class CredentialRevokedError extends PermissionDeniedError {}
+/** 409 `ambiguous_grant`: several grants match; narrow with `label`/`account` or pass `grantId`. */
+export class AmbiguousGrantError extends ConflictError {}
+/** 404 `no_delegated_grant`: the agent holds no grant for the provider. */
+export class NoDelegatedGrantError extends NotFoundError {}
+
+/**
+ * The provider answered `request` with an error status (`status` ≥ 400). `responseBody` is its
+ * body (text up to 10,000 bytes, else a size note; any credential of the call replaced by
+ * `[REDACTED]`).
+ */
+export class ProviderApiError extends GrantlineError {
+  /** The provider's HTTP status. */
+  readonly status: number;
+  /** `grant_id`, `provider_id`, `method`, `url` (without its query), `response_body`, … */
+  readonly details: Record<string, unknown>;
+  /** The grant the call used. */
+  readonly grantId: string | null;
+
+  constructor(message: string, status: number, details: Record<string, unknown>, grantId: string | null) {
+    super(message);
+    this.status = status;
+    this.details = details;
+    this.grantId = grantId;
+  }
+
+  /** The provider's body (see the class). */
+  get responseBody(): string | null {
+    const b = this.details.response_body;
+    return typeof b === 'string' ? b : null;
+  }
+}
+/** The provider refused the injected credential (401). */
+export class ProviderUnauthorizedError extends ProviderApiError {}
+/** The provider reported missing scopes (403 `insufficient_scope`); the grant was reported. */
+export class ScopeReauthRequiredError extends ProviderApiError {
+  /** The scopes the provider named, if it did. */
+  get missingScopes(): string[] | null {
+    const m = this.details.missing_scopes;
+    return Array.isArray(m) ? (m as string[]) : null;
+  }
+}
+
+const PROVIDER_CLASSES: Record<
+  string,
+  new (message: string, status: number, details: Record<string, unknown>, grantId: string | null) => ProviderApiError
+> = {
+  ProviderApiError,
+  ProviderUnauthorizedError,
+  ScopeReauthRequiredError,
+};
+
 type ApiErrorClass = new (message: string, fields: ApiErrorFields) => ApiError;
 
 const API_CLASSES: Record<string, ApiErrorClass> = {
@@ -140,6 +195,10 @@ const API_CLASSES: Record<string, ApiErrorClass> = {
   RateLimitError,
   ServerError,
   CallerAgentResolutionError,
+  BlockedDestinationError,
+  CredentialRevokedError,
+  AmbiguousGrantError,
+  NoDelegatedGrantError,
 };
 
 const OTHER_CLASSES: Record<string, new (message: string) => GrantlineError> = {
@@ -189,6 +248,11 @@ export function fromNative(p: NativeErrorData): GrantlineError {
     if (err instanceof GrantRevokedError) err.grantId = p.grantId ?? null;
     if (err instanceof CredentialIdRequiredError) err.credentials = p.credentials ?? [];
     return err;
+  }
+  const providerClass = PROVIDER_CLASSES[p.class];
+  if (providerClass !== undefined) {
+    const details = p.detailsJson ? (JSON.parse(p.detailsJson) as Record<string, unknown>) : {};
+    return new providerClass(p.message, p.status ?? 0, details, p.grantId ?? null);
   }
   if (p.class === 'ResponseValidationError') {
     return new ResponseValidationError(p.message, p.status ?? null);

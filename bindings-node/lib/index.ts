@@ -10,3 +10,4 @@ export * from './errors';
 export type * from './types';
 /** @internal The addon itself, for grantline's own tests. */
 export { native as _native } from './native';
+export { ProviderResponse } from './response';

@@ -139,6 +139,38 @@ export interface RevokeDelegationOptions {
   timeout?: number;
 }
 
+/** Options of `request` (names as the official client's, in camelCase). */
+export interface RequestOptions {
+  /** The grant to use (exactly one of `grantId` and `provider`). */
+  grantId?: string;
+  /** Resolve the grant by provider: an OAuth provider id or a managed-secret slug. */
+  provider?: string;
+  /** With `provider`: the connected account to use. */
+  account?: string;
+  /** With `provider`: the sibling grant's label. */
+  label?: string;
+  /** With `provider`, on an agent: the end user whose delegation to use. */
+  appUserId?: string;
+  /** A JSON body (sent as `application/json`); not with `body`. */
+  json?: unknown;
+  /** A raw body (a string is sent as UTF-8); not with `json`. */
+  body?: Uint8Array | ArrayBuffer | string;
+  /** Headers to send besides the injected one (keys exactly as given). */
+  extraHeaders?: Record<string, string>;
+  /** Query parameters to add (an array value repeats the parameter; keys exactly as given). */
+  queryParams?: Record<string, string | number | boolean | Array<string | number | boolean>>;
+  /** Values for `{name}` placeholders of the URL (percent-encoded). */
+  pathParams?: Record<string, string>;
+  /** Why, recorded with the lease and the audit record. */
+  reason?: string;
+  /** Free-form audit context (keys exactly as given). */
+  context?: Record<string, string>;
+  /** The end user's token, for a user or group grant (or the app's `userTokenGetter`). */
+  userToken?: string;
+  /** Timeout in milliseconds for the lease and the provider call each (default: the client's). */
+  timeout?: number;
+}
+
 /** What a constrained client (`withConstraints`) carries on every call, inside the signature. */
 export interface Constraints {
   /** Scopes every call is narrowed to (never `*`). */

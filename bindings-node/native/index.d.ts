@@ -23,6 +23,13 @@ export declare class NativeAgent {
   withConstraints(constraints: string): NativeAgent | NativeError
   /** Closes the client; later calls fail with `ClientClosedError`. */
   close(): void
+  /**
+   * Waits until the background writes (audit records) are done, at most
+   * `timeout_ms`; true when none is left.
+   */
+  flush(timeoutMs: number): Promise<boolean>
+  /** How many background writes are pending. */
+  pendingBackground(): number
   /** The impersonated agent id, for agents made by `App.getAgent`. */
   get caller(): string | null
 }
@@ -49,6 +56,13 @@ export declare class NativeApp {
   withConstraints(constraints: string): NativeApp | NativeError
   /** Closes the client; later calls fail with `ClientClosedError`. */
   close(): void
+  /**
+   * Waits until the background writes (audit records) are done, at most
+   * `timeout_ms`; true when none is left.
+   */
+  flush(timeoutMs: number): Promise<boolean>
+  /** How many background writes are pending. */
+  pendingBackground(): number
   /** An agent client acting as `agent_id` through this app's key, or why not. */
   getAgent(agentId: string): NativeAgent | NativeError
 }

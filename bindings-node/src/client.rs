@@ -46,6 +46,22 @@ fn packed(outcome: grantline::Outcome) -> Result<Packed, Error> {
         O::MintGrant(r) => Ok(Packer::pack(&r)),
         O::Delegate(r) => Ok(Packer::pack(&r)),
         O::RevokeDelegation(()) => Ok(Packed::nothing()),
+        O::Request(r) => {
+            // Not packed: one object per call, its body bytes (which the string table cannot
+            // hold) as base64 in a JSON text; `lib/response.ts` decodes it. The call's cost is
+            // the lease and the provider's round trip, not this (docs/architecture.md).
+            use base64::Engine as _;
+            let json = serde_json::json!({
+                "status": r.status,
+                "headers": r.headers,
+                "body_base64": base64::engine::general_purpose::STANDARD.encode(&r.body),
+                "grant_id": r.grant_id,
+            });
+            Ok(Packed {
+                text: json.to_string(),
+                numbers: Vec::new(),
+            })
+        }
         _ => Err(Error::ResponseValidation {
             message: "an outcome this version cannot convert".into(),
             status: 200,
@@ -126,6 +142,22 @@ macro_rules! native_client {
             #[napi]
             pub fn close(&self) {
                 self.inner.close();
+            }
+
+            /// Waits until the background writes (audit records) are done, at most
+            /// `timeout_ms`; true when none is left.
+            #[napi]
+            pub async fn flush(&self, timeout_ms: u32) -> bool {
+                let client = self.inner.clone();
+                client
+                    .flush(std::time::Duration::from_millis(timeout_ms.into()))
+                    .await
+            }
+
+            /// How many background writes are pending.
+            #[napi]
+            pub fn pending_background(&self) -> u32 {
+                self.inner.pending_background() as u32
             }
         }
     };

@@ -115,6 +115,10 @@ test('every model has exactly the fields of the vector, with their types', async
     CreateGrantResult: created,
     RevokeGrantResult: revoked,
     GrantListResult: page,
+    // The demo secret goes to the demo provider `dev` started.
+    ProviderResponse: await app.request('GET', `${t.provider_url}/contract`, {
+      grantId: (await app.createManagedSecretGrant(t.managed_secret_id, { principal: gl.systemPrincipal() })).grantId,
+    }),
   };
   // GrantInfo and DelegationResult come from mints and delegations (lifecycle.test.mjs).
   assert.deepEqual(
@@ -123,12 +127,14 @@ test('every model has exactly the fields of the vector, with their types', async
   );
   for (const model of MODELS.filter((m) => m.name in samples)) {
     const obj = samples[model.name];
+    // A field TypeScript reads through a method (`text()`) has no TypeScript name.
+    const fields = model.fields.filter((f) => f.typescript !== null);
     assert.deepEqual(
       Object.keys(obj).sort(),
-      model.fields.map((f) => f.typescript).sort(),
+      fields.map((f) => f.typescript).sort(),
       model.name,
     );
-    for (const f of model.fields) {
+    for (const f of fields) {
       assert.ok(typeOk(obj[f.typescript], f.type), `${model.name}.${f.typescript}: ${f.type} ≠ ${obj[f.typescript]}`);
     }
   }

@@ -17,7 +17,13 @@ import { startServer } from './helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const vector = (name) => JSON.parse(readFileSync(path.join(here, '..', '..', 'tests', 'vectors', name), 'utf8'));
-const MODELS = Object.fromEntries(vector('model_fields.json').models.map((m) => [m.name, m.fields]));
+// ProviderResponse is not packed (its body is bytes): it crosses as JSON text (lib/response.ts).
+const NOT_PACKED = new Set(['ProviderResponse']);
+const MODELS = Object.fromEntries(
+  vector('model_fields.json')
+    .models.filter((m) => !NOT_PACKED.has(m.name))
+    .map((m) => [m.name, m.fields]),
+);
 
 let srv;
 let t;

@@ -8,7 +8,8 @@ with every field of every item read), and ``create_managed_secret_grant``, again
 - grantline-server (file database, 120 grants seeded), and
 - a canned server (``canned_server.py``) replaying that server's recorded answers instantly;
 
-then the same list with the server's fault injection adding 5 ms to every request (a client's CPU
+``request()`` (the lease, the provider call, the audit record) against grantline-server and the
+demo provider ``dev`` starts; then the same list with the server's fault injection adding 5 ms to every request (a client's CPU
 per call must not grow with server latency) beside a control (a fixed CPU task run back to back and
 with 5 ms idle before each run: what idling alone costs on this machine), calls/s with 64 calls in flight, and import time.
 The floor is the core's own benchmark (``core/benches/calls.rs``: the same calls from the core's
@@ -150,7 +151,31 @@ def make_calls(kind: str, info: dict[str, Any]) -> dict[str, Any]:
         await app.create_managed_secret_grant(
             ms, principal=mod.SystemPrincipal(label="b-" + uuid.uuid4().hex))
 
-    return {"list100": list100, "list100_read": list100_read, "create": acreate}
+    grant: list[str] = []
+
+    def request_round(n: int) -> dict[str, float]:
+        """request(): the lease, the provider call (the demo echo provider `dev` starts) and the
+        audit record. A fresh client makes n sequential calls and then closes: close() waits for
+        the background audit writes, so they are counted for both clients."""
+        loop = asyncio.get_event_loop()
+        if not grant:
+            grant.append(loop.run_until_complete(app.create_managed_secret_grant(
+                ms, principal=mod.SystemPrincipal(label="req-" + uuid.uuid4().hex))).grant_id)
+        url = f"{info['provider_url']}/bench"
+        client = mod.App(info["app_key"]) if kind == "alter_sdk" else mod.App(
+            info["app_key"], base_url=info["base_url"], max_retries=0)
+        loop.run_until_complete(client.request("GET", url, grant_id=grant[0]))  # warm
+
+        async def calls() -> None:
+            for _ in range(n):
+                resp = await client.request("GET", url, grant_id=grant[0])
+                assert resp.status_code == 200
+            await client.close()
+
+        return timed(n, lambda: loop.run_until_complete(calls()))
+
+    return {"list100": list100, "list100_read": list100_read, "create": acreate,
+            "request": request_round}
 
 
 def answer(kind: str, calls: dict[str, Any], loop: asyncio.AbstractEventLoop,
@@ -158,6 +183,8 @@ def answer(kind: str, calls: dict[str, Any], loop: asyncio.AbstractEventLoop,
     """Runs one command of the parent in a worker."""
     call = calls[cmd["op"]]
     n = cmd["calls"]
+    if cmd["cmd"] == "request":  # async clients, against grantline-server
+        return dict(call(n))
     if cmd["cmd"] == "run":
         if kind == "blocking":
             idle = cmd.get("idle_ms", 0) / 1000
@@ -401,6 +428,13 @@ def main() -> None:
                 (op, kind): pool["grantline-server"][kind].ask("c64", op, args.calls * 4)["per_s"]
                 for op in ("list100", "create") for kind in ("grantline", "alter_sdk")
             }
+            req: dict[str, list[dict[str, float]]] = {"grantline": [], "alter_sdk": []}
+            for r in range(args.rounds):
+                for kind in list(req)[r % 2:] + list(req)[: r % 2]:
+                    req[kind].append(pool["grantline-server"][kind].ask("request", "request",
+                                                                        args.calls))
+                    print(f"request round {r + 1} {kind}: {req[kind][-1]['cpu_ms']:.3f} ms",
+                          file=sys.stderr)
             imports = {m: import_time(m) * 1000 for m in ("grantline", "alter_sdk")}
         finally:
             for w in workers:
@@ -452,6 +486,22 @@ def main() -> None:
         print(f"| {NAMES[kind]} | {spread(none)} | {spread(delayed)} |"
               f" {statistics.median(change):+.1f}% ({min(change):+.1f}…{max(change):+.1f}) |"
               f" {wall[0]:.1f} → {wall[1]:.1f} |")
+
+    print("\n### `request()` against grantline-server and the demo provider\n")
+    print(f"{args.rounds} rounds × {args.calls} calls (the lease, the provider call, the audit"
+          " record; each round a fresh client, ended by close(), which waits for the audit"
+          " writes).\n")
+    print("| client | CPU/call (ms) | calling thread (ms) | grantline-io (ms) | wall/call (ms) |"
+          " ratio to grantline (async) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    g = [x["cpu_ms"] for x in req["grantline"]]
+    for kind, runs in req.items():
+        cpu = [x["cpu_ms"] for x in runs]
+        io_t = spread([x["io_ms"] for x in runs]) if kind == "grantline" else "–"
+        wall = statistics.median(x["wall_ms"] for x in runs)
+        to_g = "" if kind == "grantline" else ratio(cpu, g)
+        print(f"| {NAMES[kind]} | {spread(cpu)} | {spread([x['main_ms'] for x in runs])} | {io_t} |"
+              f" {wall:.1f} | {to_g} |")
 
     print("\n### throughput against grantline-server, and import time\n")
     print("| measure | grantline (async) | alter-sdk 0.29.0 | ratio |")

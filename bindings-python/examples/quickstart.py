@@ -1,9 +1,10 @@
 """grantline quickstart: issue grants to a user, a group, the system and an agent, list, revoke;
-then mint a sibling grant, and delegate a grant to a second agent, which lists and then loses it.
+then mint a sibling grant, delegate a grant to a second agent, which lists and then loses it,
+and use a grant: a call to the demo provider with the credential injected.
 
 Reads ALTER_BASE_URL, ALTER_APP_KEY, ALTER_AGENT_KEY, ALTER_AGENT_ID, ALTER_USER_TOKEN,
-ALTER_IDP_ID, ALTER_GROUP_ID, ALTER_MANAGED_SECRET_ID, ALTER_AGENT2_ID and ALTER_AGENT2_KEY
-(`grantline-server dev` prints them).
+ALTER_IDP_ID, ALTER_GROUP_ID, ALTER_MANAGED_SECRET_ID, ALTER_AGENT2_ID, ALTER_AGENT2_KEY and
+ALTER_PROVIDER_URL (`grantline-server dev --format env` prints them).
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ async def main() -> None:
         async with Agent(env["ALTER_AGENT_KEY"]) as by_key:
             mine = await by_key.list_grants()
             print(f"the agent (own key) sees {mine.total} grant(s)")
+            # The agent uses its grant: leased, injected, recorded (close() waits for the record).
+            resp = await by_key.request(
+                "GET", f"{env['ALTER_PROVIDER_URL']}/v1/whoami", grant_id=own.grant_id,
+                reason="quickstart",
+            )
+            print(f"the agent called the demo provider: {resp.status_code} {resp.json()['path']}")
 
         page = await app.list_grants(limit=10)
         print(f"{page.total} grant(s); the newest:")

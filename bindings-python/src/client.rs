@@ -124,6 +124,19 @@ macro_rules! client_class {
                 Ok(())
             }
 
+            /// How many background writes (audit records) are pending.
+            fn pending_background(&self, py: Python<'_>) -> PyResult<usize> {
+                Ok(self.client(py)?.pending_background())
+            }
+
+            /// Waits, with the GIL released, until no background write is pending, at most
+            /// `timeout` seconds; true when none is.
+            fn flush(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
+                let client = self.client(py)?;
+                let timeout = std::time::Duration::from_secs_f64(timeout.clamp(0.0, 3600.0));
+                blocking(py, move || Ok(client.flush_blocking(timeout)))
+            }
+
             /// A client whose every call carries these constraints (`scopes`, `rule`).
             fn with_constraints(&self, py: Python<'_>, args: &Bound<'_, PyDict>) -> PyResult<Self> {
                 let constraints: grantline::Constraints =

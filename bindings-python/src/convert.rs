@@ -1,12 +1,15 @@
 //! Python values → the core's argument form (JSON values the core reads with its own rules).
 //! Only types are converted here: `int`, `float`, `str`, `bool`, `None`, lists, dicts, aware or
-//! naive (local time) datetimes, and grantline's own principals and policies. A value of any
+//! naive (local time) datetimes, bytes-like values (as `{"base64": ...}`, the core's byte form),
+//! and grantline's own principals and policies. A value of any
 //! other type is an `InvalidArgumentError` (a `ValueError`) naming the argument.
 
 use crate::error::invalid;
 use crate::models::GrantPolicy;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
+};
 use serde_json::{Map, Value};
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -36,6 +39,25 @@ pub(crate) fn to_value(py: Python<'_>, obj: &Bound<'_, PyAny>, path: &str) -> Py
             .ok_or_else(|| invalid(py, format!("{path} must be a finite number")))
     } else if let Ok(s) = obj.cast::<PyString>() {
         Ok(Value::String(s.extract()?))
+    } else if obj.is_instance_of::<PyBytes>()
+        || obj.is_instance_of::<PyByteArray>()
+        || obj.is_instance_of::<pyo3::types::PyMemoryView>()
+    {
+        // Bytes (a request body): the core's byte form, `{"base64": ...}`.
+        use base64::Engine as _;
+        let raw: Vec<u8> = if let Ok(b) = obj.cast::<PyBytes>() {
+            b.as_bytes().to_vec()
+        } else {
+            obj.call_method0("__bytes__")
+                .or_else(|_| py.import("builtins")?.getattr("bytes")?.call1((obj,)))?
+                .extract()?
+        };
+        let mut map = Map::new();
+        map.insert(
+            "base64".into(),
+            Value::String(base64::engine::general_purpose::STANDARD.encode(raw)),
+        );
+        Ok(Value::Object(map))
     } else if let Ok(d) = obj.cast::<PyDict>() {
         let mut map = Map::new();
         for (k, v) in d.iter() {

@@ -57,5 +57,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<models::GrantListResult>()?;
     m.add_class::<models::GrantInfo>()?;
     m.add_class::<models::DelegationResult>()?;
+    m.add_class::<models::ProviderResponse>()?;
     Ok(())
 }

@@ -649,3 +649,57 @@ impl GrantListResult {
         self.to_dict(py)
     }
 }
+
+/// A provider's answer to `request()`, read like an httpx response: `status_code`, `headers`
+/// (a dict, names in lower case, a repeated header's values joined by ", "), `content`,
+/// `text`, `json()`.
+#[pyclass(frozen, module = "grantline._native")]
+pub struct ProviderResponse(pub grantline::ProviderResponse);
+
+#[pymethods]
+impl ProviderResponse {
+    /// The HTTP status.
+    #[getter]
+    fn status_code(&self) -> u16 {
+        self.0.status
+    }
+    /// The headers (a new dict on each read).
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (k, v) in &self.0.headers {
+            match d.get_item(k)? {
+                Some(prev) => {
+                    let joined = format!("{}, {v}", prev.extract::<String>()?);
+                    d.set_item(k, joined)?;
+                }
+                None => d.set_item(k, v)?,
+            }
+        }
+        Ok(d)
+    }
+    /// The body.
+    #[getter]
+    fn content<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.0.body)
+    }
+    /// The body as text (UTF-8; invalid bytes replaced).
+    #[getter]
+    fn text(&self) -> String {
+        self.0.text()
+    }
+    /// The grant the call used.
+    #[getter]
+    fn grant_id(&self) -> &str {
+        &self.0.grant_id
+    }
+    /// The body parsed as JSON (`json.loads`).
+    fn json(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        py.import("json")?
+            .call_method1("loads", (PyBytes::new(py, &self.0.body),))
+            .map(Bound::unbind)
+    }
+    fn __repr__(&self) -> String {
+        format!("<ProviderResponse [{}]>", self.0.status)
+    }
+}

@@ -269,6 +269,7 @@ pub(crate) fn outcome_to_py(py: Python<'_>, outcome: grantline::Outcome) -> PyRe
         O::MintGrant(r) => Py::new(py, GrantInfo(r))?.into_any(),
         O::Delegate(r) => Py::new(py, DelegationResult(r))?.into_any(),
         O::RevokeDelegation(()) => py.None(),
+        O::Request(r) => Py::new(py, crate::models::ProviderResponse(r))?.into_any(),
         _ => return Err(internal(py, "an outcome this version cannot convert")),
     })
 }

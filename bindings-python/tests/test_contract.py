@@ -114,7 +114,7 @@ def _type_ok(value: Any, ty: str) -> bool:
     if ty.startswith("'"):
         return value in [v.strip("'") for v in ty.split("|")]
     simple: dict[str, Any] = {"str": str, "int": int, "bool": bool, "datetime": dt.datetime,
-                              "object": dict}
+                              "object": dict, "bytes": bytes}
     if ty in simple:
         ok = isinstance(value, simple[ty]) and not (ty == "int" and isinstance(value, bool))
         return ok and (ty != "datetime" or value.tzinfo is not None)
@@ -174,6 +174,12 @@ async def test_models_have_exactly_the_fields(server: Server) -> None:
         "GrantListResult": page,
         "GrantInfo": await _minted(app, created.grant_id),
         "DelegationResult": _delegation(),
+        # The demo secret goes to the demo provider `dev` started.
+        "ProviderResponse": await app.request(
+            "GET", f"{server.provider_url}/contract", grant_id=(
+                await app.create_managed_secret_grant(
+                    server.ms_id, principal=grantline.SystemPrincipal(label=None))
+            ).grant_id),
     }
     assert set(samples) == {m["name"] for m in MODELS}
     for model in MODELS:

@@ -67,6 +67,22 @@ async fn main() -> Result<(), grantline::Error> {
         .await?;
     println!("issued {} by an agent, for itself", own.grant_id);
 
+    // The agent uses its grant: the credential is leased, injected and the call recorded.
+    let resp = agent
+        .request(
+            "GET",
+            format!("{}/v1/whoami", env("ALTER_PROVIDER_URL")),
+            grantline::RequestOptions::grant(&own.grant_id).reason("quickstart"),
+        )
+        .await?;
+    println!(
+        "the agent called the demo provider with its grant: {} {}",
+        resp.status,
+        resp.text()
+    );
+    agent.close();
+    agent.flush(std::time::Duration::from_secs(5)).await;
+
     println!("\nevery grant of the app:");
     let grants: Vec<GrantItem> = app
         .grants(ListGrantsParams::new().limit(2))

@@ -6,7 +6,8 @@
 //! [`Dialect`] it was written in. The core renames the keys to its own (snake_case) field names,
 //! reads durations in the dialect's unit, deserializes with serde (types, required and unknown
 //! fields) and validates the values; every error message names the fields as the caller wrote
-//! them. Free-form data (none today) must not travel through here: keys are renamed by name.
+//! them. Free-form data (a rule body, a request's JSON body, headers, query and context) is listed
+//! in `FREE_FORM`: its keys are kept exactly.
 
 use crate::error::Error;
 use serde::Deserialize;
@@ -130,6 +131,7 @@ fn known_fields() -> &'static BTreeSet<&'static str> {
             MintGrantOptions::fields(),
             DelegateOptions::fields(),
             RevokeDelegationOptions::fields(),
+            RequestOptions::fields(),
             Constraints::fields(),
             RequestRule::fields(),
             crate::principal::Principal::fields(),
@@ -149,7 +151,15 @@ thread_local! {
 }
 
 /// Fields whose values are the caller's own data: their keys are never renamed.
-const FREE_FORM: &[&str] = &["rule_body"];
+const FREE_FORM: &[&str] = &[
+    "rule_body",
+    // `request`: the caller's own data, sent or recorded exactly as given.
+    "json",
+    "extra_headers",
+    "query_params",
+    "path_params",
+    "context",
+];
 
 /// Renames every key that is a known field as `dialect` writes it to the core's name; a key in
 /// the other dialect's spelling is left as it is, so serde reports it as unknown.

@@ -189,6 +189,22 @@ macro_rules! blocking_basics {
             pub fn close(&self) {
                 self.inner.close()
             }
+
+            /// Waits (blocking) until the background writes this client started are done, at
+            /// most `timeout`; true when none is left. See the async client's `flush`.
+            pub fn flush(&self, timeout: Duration) -> bool {
+                self.inner.flush_blocking(timeout)
+            }
+
+            /// The same as [`Self::flush`] (the async client's name for it).
+            pub fn flush_blocking(&self, timeout: Duration) -> bool {
+                self.inner.flush_blocking(timeout)
+            }
+
+            /// How many background writes are pending.
+            pub fn pending_background(&self) -> usize {
+                self.inner.pending_background()
+            }
         }
     };
 }

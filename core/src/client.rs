@@ -187,7 +187,7 @@ pub(crate) struct Core {
     pub(crate) role: Role,
     getter: Option<UserTokenGetter>,
     /// What a constrained client ([`App::with_constraints`]) sends on every call.
-    attenuation: Arc<Attenuation>,
+    pub(crate) attenuation: Arc<Attenuation>,
 }
 
 impl Core {
@@ -444,6 +444,24 @@ macro_rules! client_basics {
             /// Closes the client: every later call fails with [`Error::Closed`]. Idempotent.
             pub fn close(&self) {
                 self.core.close()
+            }
+
+            /// Waits until the background writes this client started (each `request`'s audit
+            /// record) are done, at most `timeout`; true when none is left. `close()` does not
+            /// wait: call this after it (the Python and Node packages' `close()` do both).
+            pub async fn flush(&self, timeout: Duration) -> bool {
+                self.core.inner.background.flush(timeout).await
+            }
+
+            /// [`Self::flush`] on a thread that may not block on a runtime (it waits on a
+            /// condition variable: bindings call it with their interpreter's lock released).
+            pub fn flush_blocking(&self, timeout: Duration) -> bool {
+                self.core.inner.background.flush_blocking(timeout)
+            }
+
+            /// How many background writes are pending.
+            pub fn pending_background(&self) -> usize {
+                self.core.inner.background.pending()
             }
         }
 

@@ -117,6 +117,20 @@ pub enum ErrorKind {
     ResponseValidation,
     /// The client was closed.
     Closed,
+    /// 422 `blocked_destination`: the grant's credential may not go to this URL.
+    BlockedDestination,
+    /// 403 `credential_revoked`: the credential the grant serves is no longer active.
+    CredentialRevoked,
+    /// 409 `ambiguous_grant`: several grants match a provider; narrow with label or account.
+    AmbiguousGrant,
+    /// 404 `no_delegated_grant`: the agent holds no grant for the provider.
+    NoDelegatedGrant,
+    /// The provider answered a `request` with an error status (≥ 400).
+    ProviderApi,
+    /// The provider refused the injected credential (401).
+    ProviderUnauthorized,
+    /// The provider reported missing scopes (403 `insufficient_scope`): re-authorize the grant.
+    ScopeReauthRequired,
 }
 
 /// The class every error class descends from, in every language.
@@ -124,7 +138,7 @@ pub const ROOT_CLASS: &str = "GrantlineError";
 
 impl ErrorKind {
     /// Every kind, parents before their children.
-    pub const ALL: [ErrorKind; 26] = [
+    pub const ALL: [ErrorKind; 33] = [
         ErrorKind::InvalidArgument,
         ErrorKind::Api,
         ErrorKind::Authentication,
@@ -151,6 +165,13 @@ impl ErrorKind {
         ErrorKind::Timeout,
         ErrorKind::ResponseValidation,
         ErrorKind::Closed,
+        ErrorKind::BlockedDestination,
+        ErrorKind::CredentialRevoked,
+        ErrorKind::AmbiguousGrant,
+        ErrorKind::NoDelegatedGrant,
+        ErrorKind::ProviderApi,
+        ErrorKind::ProviderUnauthorized,
+        ErrorKind::ScopeReauthRequired,
     ];
 
     /// The kind this one refines; `None` for the kinds directly under [`ROOT_CLASS`]. Every
@@ -158,7 +179,12 @@ impl ErrorKind {
     pub fn parent(self) -> Option<ErrorKind> {
         use ErrorKind::*;
         match self {
-            InvalidArgument | Api | Network | ResponseValidation | Closed => None,
+            InvalidArgument | Api | Network | ResponseValidation | Closed | ProviderApi => None,
+            BlockedDestination => Some(Api),
+            CredentialRevoked => Some(PermissionDenied),
+            AmbiguousGrant => Some(Conflict),
+            NoDelegatedGrant => Some(NotFound),
+            ProviderUnauthorized | ScopeReauthRequired => Some(ProviderApi),
             Authentication | PermissionDenied | NotFound | Conflict | CallerAgentMismatch
             | UnprocessableEntity | RateLimit | Server => Some(Api),
             ReAuthRequired => Some(Authentication),
@@ -211,6 +237,13 @@ impl ErrorKind {
             ErrorKind::Timeout => "RequestTimeoutError",
             ErrorKind::ResponseValidation => "ResponseValidationError",
             ErrorKind::Closed => "ClientClosedError",
+            ErrorKind::BlockedDestination => "BlockedDestinationError",
+            ErrorKind::CredentialRevoked => "CredentialRevokedError",
+            ErrorKind::AmbiguousGrant => "AmbiguousGrantError",
+            ErrorKind::NoDelegatedGrant => "NoDelegatedGrantError",
+            ErrorKind::ProviderApi => "ProviderApiError",
+            ErrorKind::ProviderUnauthorized => "ProviderUnauthorizedError",
+            ErrorKind::ScopeReauthRequired => "ScopeReauthRequiredError",
         }
     }
 }
@@ -298,6 +331,11 @@ const CLASSIFICATION: &[(u16, Option<&str>, ErrorKind)] = &[
     (403, Some("grant_expired"), ErrorKind::GrantExpired),
     (
         403,
+        Some("credential_revoked"),
+        ErrorKind::CredentialRevoked,
+    ),
+    (
+        403,
         Some("agent_self_grant_only"),
         ErrorKind::AgentSelfGrantOnly,
     ),
@@ -314,6 +352,7 @@ const CLASSIFICATION: &[(u16, Option<&str>, ErrorKind)] = &[
         ErrorKind::AgentNotFound,
     ),
     (404, Some("agent_not_found"), ErrorKind::AgentNotFound),
+    (404, Some("no_delegated_grant"), ErrorKind::NoDelegatedGrant),
     (404, None, ErrorKind::GrantNotFound),
     (
         409,
@@ -330,8 +369,14 @@ const CLASSIFICATION: &[(u16, Option<&str>, ErrorKind)] = &[
         Some("end_user_credential_not_assignable"),
         ErrorKind::EndUserCredentialNotAssignable,
     ),
+    (409, Some("ambiguous_grant"), ErrorKind::AmbiguousGrant),
     (409, None, ErrorKind::Conflict),
     (400, Some("grant_revoked"), ErrorKind::GrantRevoked),
+    (
+        400,
+        Some("credential_revoked"),
+        ErrorKind::CredentialRevoked,
+    ),
     (
         400,
         Some("caller_agent_mismatch"),
@@ -351,6 +396,11 @@ const CLASSIFICATION: &[(u16, Option<&str>, ErrorKind)] = &[
         503,
         Some("caller_agent_resolution_error"),
         ErrorKind::CallerAgentResolution,
+    ),
+    (
+        422,
+        Some("blocked_destination"),
+        ErrorKind::BlockedDestination,
     ),
     (422, None, ErrorKind::UnprocessableEntity),
     (429, None, ErrorKind::RateLimit),
@@ -385,6 +435,12 @@ fn default_message(kind: ErrorKind, status: u16) -> String {
             "The agent could not be resolved right now; retry later".into()
         }
         ErrorKind::Conflict => format!("Conflict (HTTP {status})"),
+        ErrorKind::BlockedDestination => {
+            "Destination is not permitted. Check the provider host and URL.".into()
+        }
+        ErrorKind::CredentialRevoked => "The credential this grant serves has been revoked".into(),
+        ErrorKind::AmbiguousGrant => "Several grants match; pass label, account or grant_id".into(),
+        ErrorKind::NoDelegatedGrant => "The agent holds no grant for this provider".into(),
         ErrorKind::RateLimit => "Rate limit exceeded".into(),
         ErrorKind::Server => format!("Backend unavailable (HTTP {status})"),
         _ => format!("Unexpected backend error (HTTP {status})"),

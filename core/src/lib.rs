@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod args;
+mod background;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod client;
@@ -38,6 +39,7 @@ pub mod ops;
 mod options;
 pub mod policy;
 pub mod principal;
+pub mod request;
 pub mod schema;
 pub mod signing;
 mod time_fmt;
@@ -53,11 +55,13 @@ pub use models::{
     ManagedSecretGrantItem, OAuthGrantItem, RevokeGrantResult, UnknownGrantItem,
 };
 pub use ops::{Call, ClientKind, OPERATIONS, OperationSpec, Outcome};
+pub use options::Body;
 pub use options::{
     Constraints, CreateGrantOptions, DelegateOptions, ListGrantsParams, MintGrantOptions,
-    RequestRule, RevokeDelegationOptions, RevokeGrantOptions,
+    RequestOptions, RequestRule, RevokeDelegationOptions, RevokeGrantOptions,
 };
 pub use policy::GrantPolicy;
 pub use principal::Principal;
+pub use request::ProviderResponse;
 pub use time::OffsetDateTime;
 pub use time_fmt::format as format_timestamp;

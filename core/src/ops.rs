@@ -16,10 +16,11 @@ use crate::args::{self, ArgFields, Dialect};
 use crate::error::Error;
 use crate::models::{CreateGrantResult, DelegationResult, GrantInfo, GrantPage, RevokeGrantResult};
 use crate::options::{
-    CreateGrantOptions, DelegateOptions, ListGrantsParams, MintGrantOptions,
+    CreateGrantOptions, DelegateOptions, ListGrantsParams, MintGrantOptions, RequestOptions,
     RevokeDelegationOptions, RevokeGrantOptions,
 };
 use crate::principal::Principal;
+use crate::request::ProviderResponse;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -98,6 +99,7 @@ macro_rules! operations {
         /// One call, as a binding submits it: its arguments, already read and checked.
         #[derive(Debug, Clone)]
         #[non_exhaustive]
+        #[allow(clippy::large_enum_variant)] // one value per call, moved once
         pub enum Call {
             $(
                 #[doc = concat!("`", stringify!($method), "`.")]
@@ -278,11 +280,29 @@ operations! {
     /// An app names the agent (`agent_id`); an agent revokes its own. Idempotent.
     RevokeDelegation revoke_delegation(grant_id: String) RevokeDelegationOptions => (),
         app: yes, agent: yes, user_token: None, app_only: ["agent_id"];
+
+    /// Calls a provider's API with a grant's credential injected: leases the credential
+    /// (`/sdk/token`), sends `method url` with it (https only, or http to a loopback host; to
+    /// the secret's allowed base URLs when it has them; never retried, redirects not
+    /// followed), and records the call in the background (flushed by `flush`). A provider
+    /// status ≥ 400 is an error: 401 `ProviderUnauthorized`, 403 with `insufficient_scope`
+    /// `ScopeReauthRequired` (the grant is reported), else `ProviderApi`.
+    Request request(method: String, url: String) RequestOptions => ProviderResponse,
+        app: yes, agent: yes, user_token: Some("user_token");
 }
 
 /// The behaviour of each operation, once for every client.
 pub(crate) mod run {
     use super::*;
+
+    pub(crate) async fn request(
+        core: &crate::client::Core,
+        method: String,
+        url: String,
+        options: RequestOptions,
+    ) -> Result<ProviderResponse, Error> {
+        crate::request::request(core, method, url, options).await
+    }
     use crate::client::{Core, Role, canonical_uuid, encode_segment};
     use crate::policy::GrantPolicy;
     use crate::transport::{Idempotency, Method};
@@ -641,7 +661,8 @@ mod tests {
                 "revoke_grant",
                 "mint_grant",
                 "delegate",
-                "revoke_delegation"
+                "revoke_delegation",
+                "request"
             ]
         );
         assert_eq!(OPERATIONS[4].clients, &[ClientKind::Agent]);

@@ -702,3 +702,309 @@ mod tests {
         );
     }
 }
+
+/// A request body given as bytes: a string (sent as its UTF-8 bytes), `{"base64": "..."}` (how
+/// bindings hand over a Python `bytes` or a JavaScript `Uint8Array`), or an array of byte values.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Body(pub Vec<u8>);
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Body(<{} bytes>)", self.0.len())
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Self {
+        Body(v)
+    }
+}
+impl From<&[u8]> for Body {
+    fn from(v: &[u8]) -> Self {
+        Body(v.to_vec())
+    }
+}
+impl From<&str> for Body {
+    fn from(v: &str) -> Self {
+        Body(v.as_bytes().to_vec())
+    }
+}
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use base64::Engine as _;
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(Body(s.into_bytes())),
+            serde_json::Value::Object(o) if o.len() == 1 && o.contains_key("base64") => {
+                let text = o["base64"]
+                    .as_str()
+                    .ok_or_else(|| args::invalid("body.base64 must be a string"))?;
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map(Body)
+                    .map_err(|_| args::invalid("body.base64 is not base64"))
+            }
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_u64().filter(|b| *b < 256).map(|b| b as u8))
+                .collect::<Option<Vec<u8>>>()
+                .map(Body)
+                .ok_or_else(|| args::invalid("body must be bytes")),
+            other => Err(args::invalid(format!(
+                "body must be bytes (got {})",
+                args::type_name(&other)
+            ))),
+        }
+    }
+}
+
+/// Header names whose values `Debug` never shows.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-auth-token",
+];
+
+/// Options of `request`: which grant (by `grant_id`, or by `provider` with `account`/`label`/
+/// `app_user_id`), what to send, and what to record. Names as the official client's.
+///
+/// ```
+/// use grantline::RequestOptions;
+/// let options = RequestOptions::grant("9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d")
+///     .json(serde_json::json!({"q": 1}))
+///     .reason("nightly sync");
+/// assert!(options.validate().is_ok());
+/// ```
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RequestOptions {
+    /// The grant to use (exactly one of `grant_id` and `provider`).
+    pub grant_id: Option<String>,
+    /// Resolve the grant by provider: an OAuth provider id or a managed-secret slug.
+    pub provider: Option<String>,
+    /// With `provider`: the connected account to use.
+    pub account: Option<String>,
+    /// With `provider`: the sibling grant's label.
+    pub label: Option<String>,
+    /// With `provider`, on an agent: the end user whose delegation to use.
+    pub app_user_id: Option<String>,
+    /// A JSON body (sent as `application/json`); not with `body`.
+    pub json: Option<serde_json::Value>,
+    /// A raw body; not with `json`.
+    pub body: Option<Body>,
+    /// Headers to send besides the injected one (names and values exactly as given).
+    pub extra_headers: Option<std::collections::BTreeMap<String, String>>,
+    /// Query parameters to add to the URL (a list value repeats the parameter).
+    pub query_params: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Values for `{name}` placeholders in the URL (percent-encoded as path segments).
+    pub path_params: Option<std::collections::BTreeMap<String, String>>,
+    /// Why, recorded with the lease and the audit record.
+    pub reason: Option<String>,
+    /// Free-form audit context (string values), recorded with the call.
+    pub context: Option<std::collections::BTreeMap<String, String>>,
+    /// The end user's token (secret), for a user or group grant. On an [`crate::App`] with a
+    /// user-token getter, the getter supplies it when this is `None`.
+    pub user_token: Option<String>,
+    /// This call's timeout, for the lease and for the provider call each (default: the
+    /// client's).
+    #[serde(deserialize_with = "args::opt_duration")]
+    pub timeout: Option<Duration>,
+}
+
+impl fmt::Debug for RequestOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers = self.extra_headers.as_ref().map(|h| {
+            h.iter()
+                .map(|(k, v)| {
+                    let shown = if SECRET_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
+                        "<redacted>"
+                    } else {
+                        v.as_str()
+                    };
+                    (k.as_str(), shown)
+                })
+                .collect::<Vec<_>>()
+        });
+        f.debug_struct("RequestOptions")
+            .field("grant_id", &self.grant_id)
+            .field("provider", &self.provider)
+            .field("account", &self.account)
+            .field("label", &self.label)
+            .field("app_user_id", &self.app_user_id)
+            .field("json", &self.json.as_ref().map(|_| "<json>"))
+            .field("body", &self.body)
+            .field("extra_headers", &headers)
+            .field("query_params", &self.query_params.as_ref().map(|q| q.len()))
+            .field("path_params", &self.path_params)
+            .field("reason", &self.reason)
+            .field("context", &self.context)
+            .field(
+                "user_token",
+                &self.user_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl RequestOptions {
+    /// Nothing chosen yet (set `grant_id` or `provider`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Uses the grant `grant_id`.
+    pub fn grant(grant_id: impl Into<String>) -> Self {
+        RequestOptions {
+            grant_id: Some(grant_id.into()),
+            ..Self::default()
+        }
+    }
+    /// Resolves the grant by provider.
+    pub fn provider(mut self, provider: impl Into<String>) -> Self {
+        self.provider = Some(provider.into());
+        self
+    }
+    /// Narrows `provider` to an account.
+    pub fn account(mut self, account: impl Into<String>) -> Self {
+        self.account = Some(account.into());
+        self
+    }
+    /// Narrows `provider` to a sibling label.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+    /// Sends a JSON body.
+    pub fn json(mut self, json: serde_json::Value) -> Self {
+        self.json = Some(json);
+        self
+    }
+    /// Sends a raw body.
+    pub fn body(mut self, body: impl Into<Body>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_headers
+            .get_or_insert_with(Default::default)
+            .insert(name.into(), value.into());
+        self
+    }
+    /// Adds a query parameter.
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query_params
+            .get_or_insert_with(Default::default)
+            .insert(name.into(), serde_json::Value::String(value.into()));
+        self
+    }
+    /// Fills a `{name}` placeholder of the URL.
+    pub fn path_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.path_params
+            .get_or_insert_with(Default::default)
+            .insert(name.into(), value.into());
+        self
+    }
+    /// Sets the reason.
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+    /// Adds an audit-context entry.
+    pub fn context(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.context
+            .get_or_insert_with(Default::default)
+            .insert(key.into(), value.into());
+        self
+    }
+    /// Uses this end user's token.
+    pub fn user_token(mut self, token: impl Into<String>) -> Self {
+        self.user_token = Some(token.into());
+        self
+    }
+    /// Sets this call's timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Checks the combination (exactly one of `grant_id`/`provider`; `account`, `label` and
+    /// `app_user_id` only with `provider`; not both `json` and `body`), non-empty strings, and
+    /// the query values' types.
+    pub fn validate(&self) -> Result<(), Error> {
+        match (&self.grant_id, &self.provider) {
+            (None, None) => return Err(Error::invalid("Provide grant_id or provider")),
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid("Cannot provide both grant_id and provider"));
+            }
+            _ => {}
+        }
+        for (name, value) in [
+            ("grant_id", &self.grant_id),
+            ("provider", &self.provider),
+            ("account", &self.account),
+            ("label", &self.label),
+            ("app_user_id", &self.app_user_id),
+            ("user_token", &self.user_token),
+        ] {
+            non_empty(name, value)?;
+        }
+        if self.provider.is_none() {
+            for (name, given) in [
+                ("account", self.account.is_some()),
+                ("label", self.label.is_some()),
+                ("app_user_id", self.app_user_id.is_some()),
+            ] {
+                if given {
+                    return Err(Error::invalid(format!(
+                        "{name} is only valid with provider resolution: pass provider, not grant_id"
+                    )));
+                }
+            }
+        }
+        if self.json.is_some() && self.body.is_some() {
+            return Err(Error::invalid("Cannot provide both 'json' and 'body'"));
+        }
+        if let Some(q) = &self.query_params {
+            for (k, v) in q {
+                let scalar = |v: &serde_json::Value| {
+                    matches!(
+                        v,
+                        serde_json::Value::String(_)
+                            | serde_json::Value::Number(_)
+                            | serde_json::Value::Bool(_)
+                    )
+                };
+                let ok = scalar(v)
+                    || v.is_null()
+                    || v.as_array().is_some_and(|items| items.iter().all(scalar));
+                if !ok {
+                    return Err(Error::invalid(format!(
+                        "query_params[{k:?}] must be a string, number, boolean or a list of them"
+                    )));
+                }
+            }
+        }
+        if let Some(h) = &self.extra_headers {
+            for (k, v) in h {
+                if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err()
+                    || reqwest::header::HeaderValue::from_str(v).is_err()
+                {
+                    return Err(Error::invalid(format!(
+                        "extra_headers[{k:?}] is not a valid header"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ArgFields for RequestOptions {
+    fn fields() -> &'static [&'static str] {
+        args::struct_fields::<Self>()
+    }
+}

@@ -139,6 +139,25 @@ const PAGE: Fields = &[
     ("has_more", "bool"),
 ];
 
+/// A provider's answer to `request`. Python reads it like an httpx response (`status_code`,
+/// `content`, `text`, `json()`), TypeScript like a fetch one (`status`, `text()`, `json()`,
+/// `arrayBuffer()`): see [`LANGUAGE_NAMES`]. Methods are not fields.
+const PROVIDER_RESPONSE: Fields = &[
+    ("status_code", "int"),
+    ("headers", "object"),
+    ("content", "bytes"),
+    ("text", "str"),
+    ("grant_id", "str"),
+];
+
+/// Fields a language names its own way: (field, Python name, TypeScript name); `None` where
+/// the language has a method instead (TypeScript's `text()`, `arrayBuffer()`).
+const LANGUAGE_NAMES: &[(&str, Option<&str>, Option<&str>)] = &[
+    ("status_code", Some("status_code"), Some("status")),
+    ("content", Some("content"), None),
+    ("text", Some("text"), None),
+];
+
 /// Every public model, by the name all languages give it, with its fields.
 pub const MODELS: &[(&str, Fields)] = &[
     ("GrantPolicy", POLICY),
@@ -150,17 +169,27 @@ pub const MODELS: &[(&str, Fields)] = &[
     ("GrantListResult", PAGE),
     ("GrantInfo", GRANT_INFO),
     ("DelegationResult", DELEGATION),
+    ("ProviderResponse", PROVIDER_RESPONSE),
 ];
 
 /// The fields' wire names that only the clients have (not on the wire).
 const NOT_ON_THE_WIRE: &[&str] = &["raw_grant_kind", "fields"];
 
-fn field_json(name: &str, ty: &str) -> Value {
-    let on_wire = !NOT_ON_THE_WIRE.contains(&name);
+fn field_json(model: &str, name: &str, ty: &str) -> Value {
+    let on_wire = !NOT_ON_THE_WIRE.contains(&name) && model != "ProviderResponse";
+    let (python, typescript) = match LANGUAGE_NAMES.iter().find(|(f, _, _)| *f == name) {
+        Some((_, py, ts)) if model == "ProviderResponse" => {
+            (py.map(Value::from), ts.map(Value::from))
+        }
+        _ => (
+            Some(Value::from(name)),
+            Some(Value::from(Dialect::JavaScript.name(name))),
+        ),
+    };
     json!({
         "wire": if on_wire { Value::from(name) } else { Value::Null },
-        "python": name,
-        "typescript": Dialect::JavaScript.name(name),
+        "python": python,
+        "typescript": typescript,
         "type": ty,
     })
 }
@@ -172,12 +201,12 @@ pub fn model_fields() -> Value {
         .map(|(name, fields)| {
             json!({
                 "name": name,
-                "fields": fields.iter().map(|(f, t)| field_json(f, t)).collect::<Vec<_>>(),
+                "fields": fields.iter().map(|(f, t)| field_json(name, f, t)).collect::<Vec<_>>(),
             })
         })
         .collect();
     json!({
-        "about": "Every public model and its fields (generated from core/src/schema.rs by `cargo test -p grantline --lib vectors` with GRANTLINE_BLESS=1): the wire name (null: a client-side field), the Python and TypeScript names, and the type (str, int, bool, datetime, list[str], object = the raw wire fields, a model name, a quoted literal; a trailing ? = may be null). Each language asserts its models have exactly these fields with these types.",
+        "about": "Every public model and its fields (generated from core/src/schema.rs by `cargo test -p grantline --lib vectors` with GRANTLINE_BLESS=1): the wire name (null: a client-side field), the Python and TypeScript names (null: that language has a method instead, e.g. TypeScript's text()), and the type (str, int, bool, bytes, datetime, list[str], object = the raw wire fields or a map, a model name, a quoted literal; a trailing ? = may be null). Each language asserts its models have exactly these fields with these types.",
         "models": models,
     })
 }

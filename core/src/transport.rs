@@ -67,6 +67,8 @@ pub(crate) struct Inner {
     pub(crate) user_agent: String,
     actor_id: OnceLock<String>,
     pub(crate) closed: std::sync::atomic::AtomicBool,
+    /// Background writes (a `request`'s audit record), shared with the agents of an app.
+    pub(crate) background: std::sync::Arc<crate::background::Background>,
     /// The base URL is the platform's because none was given: connection errors say how to
     /// point the client at a local server.
     default_base_url: bool,
@@ -111,6 +113,7 @@ impl Inner {
             user_agent,
             actor_id: OnceLock::new(),
             closed: Default::default(),
+            background: Default::default(),
             default_base_url: false,
         }
     }
@@ -132,7 +135,7 @@ impl Inner {
 
     /// The same credentials and settings acting as another caller, with a fresh actor cache.
     pub(crate) fn with_caller(&self, caller: String, caller_type: CallerType) -> Self {
-        Inner::new(
+        let mut inner = Inner::new(
             self.api_key.clone(),
             self.base_url.clone(),
             self.timeout,
@@ -141,7 +144,9 @@ impl Inner {
             caller_type,
             self.user_agent.clone(),
         )
-        .hinting_at_base_url(self.default_base_url)
+        .hinting_at_base_url(self.default_base_url);
+        inner.background = self.background.clone();
+        inner
     }
 
     pub(crate) fn actor_id(&self) -> Option<&str> {
@@ -260,6 +265,23 @@ impl Inner {
         if self.closed.load(std::sync::atomic::Ordering::Acquire) {
             return Err(Error::Closed);
         }
+        self.send_even_closed(http, method, path, body, idempotency, timeout, att)
+            .await
+    }
+
+    /// [`Inner::send`] on a closed client too: background writes a call started before
+    /// `close()` finish after it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn send_even_closed(
+        &self,
+        http: &reqwest::Client,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+        idempotency: Idempotency,
+        timeout: Option<Duration>,
+        att: &Attenuation,
+    ) -> Result<Response, Error> {
         let url = format!("{}{}", self.base_url, path);
         let body = Bytes::from(body);
         let timeout = timeout.unwrap_or(self.timeout);

@@ -28,12 +28,16 @@ pub struct DevTenant {
     pub agent2_id: String,
     #[serde(default)]
     pub agent2_key: String,
+    /// The demo provider: a loopback echo service that answers 200 with what it received when
+    /// the demo secret's credential arrives as `Authorization: Bearer …`, 401 otherwise. The
+    /// demo secret may be sent only there.
+    pub provider_url: String,
 }
 
 impl DevTenant {
     /// The tenant as the environment variables the quickstarts and READMEs read (`ALTER_*` for
     /// the clients, `GRANTLINE_*` for `grantline-server admin`): what `dev --format env` prints.
-    pub fn env_vars(&self) -> [(&'static str, &str); 14] {
+    pub fn env_vars(&self) -> [(&'static str, &str); 15] {
         [
             ("ALTER_BASE_URL", &self.base_url),
             ("ALTER_APP_KEY", &self.app_key),
@@ -46,6 +50,7 @@ impl DevTenant {
             ("ALTER_GROUP_ID", &self.group_id),
             ("ALTER_MANAGED_SECRET_ID", &self.managed_secret_id),
             ("ALTER_CREDENTIAL_ID", &self.credential_id),
+            ("ALTER_PROVIDER_URL", &self.provider_url),
             ("GRANTLINE_URL", &self.base_url),
             ("GRANTLINE_ADMIN_TOKEN", &self.admin_token),
             ("GRANTLINE_APP_ID", &self.app_id),
@@ -168,6 +173,7 @@ pub async fn provision_demo(server: &RunningServer) -> Result<DevTenant, ServerE
         .await?
         .token;
     let slug = "demo-secret".to_string();
+    let demo_value = crate::crypto::random_token("demo_");
     let managed_secret_id = admin
         .add_managed_secret(
             &app_id,
@@ -186,11 +192,24 @@ pub async fn provision_demo(server: &RunningServer) -> Result<DevTenant, ServerE
             AddCredential {
                 label: "default".into(),
                 kind: "developer".into(),
-                value: crate::crypto::random_token("demo_"),
+                value: demo_value.clone(),
             },
         )
         .await?
         .credential_id;
+    let provider_url = start_echo_provider(server, demo_value).await?;
+    admin
+        .set_injection(
+            &app_id,
+            &managed_secret_id,
+            SetInjection {
+                header: "Authorization".into(),
+                format: "Bearer {token}".into(),
+                query_param: None,
+                allowed_base_urls: Some(vec![provider_url.clone()]),
+            },
+        )
+        .await?;
     Ok(DevTenant {
         base_url: server.base_url().to_string(),
         admin_token: server.admin_token().to_string(),
@@ -206,7 +225,82 @@ pub async fn provision_demo(server: &RunningServer) -> Result<DevTenant, ServerE
         managed_secret_slug: slug,
         agent2_id,
         agent2_key,
+        provider_url,
     })
+}
+
+/// Starts the demo provider on a free loopback port; it stops with `server`. Returns its URL.
+async fn start_echo_provider(
+    server: &RunningServer,
+    credential: String,
+) -> Result<String, ServerError> {
+    use axum::extract::Request;
+    use axum::http::{HeaderValue, StatusCode, header};
+    use axum::response::{IntoResponse, Response};
+    let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    let bind = |source| ServerError::Bind { addr: any, source };
+    let listener = tokio::net::TcpListener::bind(any).await.map_err(bind)?;
+    let addr = listener.local_addr().map_err(bind)?;
+    let expected = std::sync::Arc::new(format!("Bearer {credential}"));
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let expected = expected.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let body = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default();
+            let presented = parts.headers.get_all(header::AUTHORIZATION).iter().count();
+            let ok = presented == 1
+                && parts
+                    .headers
+                    .get(header::AUTHORIZATION)
+                    .map(|v| v.as_bytes())
+                    == Some(expected.as_bytes());
+            if !ok {
+                let mut r: Response = (
+                    StatusCode::UNAUTHORIZED,
+                    axum::Json(serde_json::json!({"error": "invalid_token"})),
+                )
+                    .into_response();
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+                return r;
+            }
+            // What arrived, without the credential.
+            let headers: serde_json::Map<String, serde_json::Value> = parts
+                .headers
+                .iter()
+                .filter(|(k, _)| *k != header::AUTHORIZATION)
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into(),
+                    )
+                })
+                .collect();
+            axum::Json(serde_json::json!({
+                "ok": true,
+                "provider": "grantline demo echo",
+                "method": parts.method.as_str(),
+                "path": parts.uri.path(),
+                "query": parts.uri.query(),
+                "headers": headers,
+                "body": String::from_utf8_lossy(&body),
+            }))
+            .into_response()
+        }
+    });
+    let mut stop = server.stop_signal();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+    });
+    Ok(format!("http://{addr}"))
 }
 
 /// Starts a server and provisions the demo tenant.

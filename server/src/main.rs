@@ -259,6 +259,52 @@ enum AdminAction {
         #[arg(long, default_value_t = 0)]
         offset: i64,
     },
+    /// Set how a managed secret's credential is injected into provider requests, and where it
+    /// may be sent.
+    SetInjection {
+        /// App id.
+        #[arg(long)]
+        app: String,
+        /// Managed-secret provider id.
+        #[arg(long)]
+        managed_secret: String,
+        /// Header name.
+        #[arg(long, default_value = "Authorization")]
+        header: String,
+        /// Header value; `{token}` marks the credential.
+        #[arg(long, default_value = "Bearer {token}")]
+        format: String,
+        /// Also send the credential as this query parameter.
+        #[arg(long)]
+        query_param: Option<String>,
+        /// Only these base URLs may receive it (repeat); none: any https URL.
+        #[arg(long = "allowed-base-url")]
+        allowed_base_urls: Vec<String>,
+    },
+    /// Store the access token an OAuth grant leases (value read from --access-token or stdin).
+    SetGrantToken {
+        /// App id.
+        #[arg(long)]
+        app: String,
+        /// OAuth grant id.
+        #[arg(long)]
+        grant: String,
+        /// The token (else read from stdin, which keeps it out of the process list).
+        #[arg(long)]
+        access_token: Option<String>,
+    },
+    /// List the provider calls clients reported.
+    ApiCalls {
+        /// App id.
+        #[arg(long)]
+        app: String,
+        /// Records per page (1..=1000).
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        /// Records to skip.
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+    },
     /// Inject a fault (dev/test feature).
     InjectFault {
         /// Requests whose path starts with this are hit (e.g. `/sdk/grants`).
@@ -553,6 +599,52 @@ async fn admin(args: AdminArgs) -> Result<(), String> {
         AdminAction::Audit { app, limit, offset } => (
             Method::GET,
             format!("/admin/apps/{app}/audit?limit={limit}&offset={offset}"),
+            None,
+        ),
+        AdminAction::SetInjection {
+            app,
+            managed_secret,
+            header,
+            format,
+            query_param,
+            allowed_base_urls,
+        } => {
+            let mut b = json!({"header": header, "format": format});
+            if let Some(q) = query_param {
+                b["query_param"] = json!(q);
+            }
+            if !allowed_base_urls.is_empty() {
+                b["allowed_base_urls"] = json!(allowed_base_urls);
+            }
+            (
+                Method::PUT,
+                format!("/admin/apps/{app}/managed-secrets/{managed_secret}/injection"),
+                Some(b),
+            )
+        }
+        AdminAction::SetGrantToken {
+            app,
+            grant,
+            access_token,
+        } => {
+            let token = match access_token {
+                Some(v) => v,
+                None => {
+                    let mut s = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                        .map_err(|e| e.to_string())?;
+                    s.trim_end_matches(['\n', '\r']).to_string()
+                }
+            };
+            (
+                Method::PUT,
+                format!("/admin/apps/{app}/oauth-grants/{grant}/token"),
+                Some(json!({"access_token": token})),
+            )
+        }
+        AdminAction::ApiCalls { app, limit, offset } => (
+            Method::GET,
+            format!("/admin/apps/{app}/api-calls?limit={limit}&offset={offset}"),
             None,
         ),
         AdminAction::InjectFault {

@@ -112,6 +112,11 @@ impl RunningServer {
     pub fn stopper(&self) -> Stopper {
         Stopper(self.stop.clone())
     }
+
+    /// Becomes true when the server is asked to stop (tasks that live as long as it watch it).
+    pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
 }
 
 /// Stops a running server from anywhere.

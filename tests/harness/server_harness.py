@@ -31,6 +31,7 @@ STORES = ("memory", "file", "postgres")
 TENANT_KEYS = (
     "base_url", "admin_token", "app_id", "app_key", "agent_id", "agent_key", "idp_id",
     "user_token", "group_id", "managed_secret_id", "credential_id", "managed_secret_slug",
+    "provider_url",
 )
 
 
@@ -171,6 +172,23 @@ class Admin:
         body = {"provider_id": provider_id, "principal": principal, **extra}
         return str(self.call("POST", f"/admin/apps/{app}/oauth-grants", body)["grant_id"])
 
+    def set_injection(self, app: str, ms: str, header: str = "Authorization",
+                      format: str = "Bearer {token}", query_param: Optional[str] = None,
+                      allowed_base_urls: Optional[list[str]] = None) -> Any:
+        body: dict[str, Any] = {"header": header, "format": format}
+        if query_param is not None:
+            body["query_param"] = query_param
+        if allowed_base_urls is not None:
+            body["allowed_base_urls"] = allowed_base_urls
+        return self.call("PUT", f"/admin/apps/{app}/managed-secrets/{ms}/injection", body)
+
+    def set_grant_token(self, app: str, grant: str, access_token: str) -> Any:
+        return self.call("PUT", f"/admin/apps/{app}/oauth-grants/{grant}/token",
+                         {"access_token": access_token})
+
+    def api_calls(self, app: str, limit: int = 100) -> list[Any]:
+        return list(self.call("GET", f"/admin/apps/{app}/api-calls?limit={limit}")["records"])
+
     def audit(self, app: str, limit: int = 100) -> list[Any]:
         return list(self.call("GET", f"/admin/apps/{app}/audit?limit={limit}")["records"])
 
@@ -270,6 +288,7 @@ class Server:
         self.ms_id: str = info["managed_secret_id"]
         self.ms_slug: str = info["managed_secret_slug"]
         self.credential_id: str = info["credential_id"]
+        self.provider_url: str = info["provider_url"]
         self.api = Admin(self.base_url, info["admin_token"])
         self.log: Optional[Path] = None
 
@@ -282,6 +301,15 @@ class Server:
         ms = self.api.add_managed_secret(self.app_id, slug, slug)
         for i in range(credentials):
             self.api.add_credential(self.app_id, ms, f"cred-{i}", value=f"s3cr3t-value-{i}")
+        return ms
+
+    def injected_secret(self, slug: str, value: str, **injection: Any) -> str:
+        """A managed secret of the demo app with one developer credential ``value``, injected
+        as ``injection`` says (``header``, ``format``, ``query_param``, ``allowed_base_urls``;
+        default ``Authorization: Bearer {token}``, any https or loopback URL)."""
+        ms = self.api.add_managed_secret(self.app_id, slug, slug)
+        self.api.add_credential(self.app_id, ms, "key", value=value)
+        self.api.set_injection(self.app_id, ms, **injection)
         return ms
 
     def user_token_for(self, sub: str, groups: Optional[list[str]] = None) -> str:

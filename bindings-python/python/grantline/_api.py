@@ -32,6 +32,7 @@ from ._native import (
     GroupPrincipal,
     ManagedSecretGrantItem,
     OAuthGrantItem,
+    ProviderResponse,
     RevokeGrantResult,
     SystemPrincipal,
     UnknownGrantItem,
@@ -334,10 +335,46 @@ def list_grants(
     raise NotImplementedError
 
 
+def request(
+    self: Any,
+    method: str,
+    url: str,
+    *,
+    grant_id: Optional[str] = None,
+    provider: Optional[str] = None,
+    account: Optional[str] = None,
+    label: Optional[str] = None,
+    app_user_id: Optional[str] = None,
+    json: Any = None,
+    body: Optional[bytes] = None,
+    extra_headers: Optional[dict[str, str]] = None,
+    query_params: Optional[dict[str, Any]] = None,
+    path_params: Optional[dict[str, str]] = None,
+    reason: Optional[str] = None,
+    context: Optional[dict[str, str]] = None,
+    user_token: Optional[str] = None,
+    timeout: Optional[float] = None,
+) -> ProviderResponse:
+    """Calls a provider's API with a grant's credential injected; returns its response.
+
+    The grant is ``grant_id``, or the one ``provider`` resolves to (narrowed by ``account``,
+    ``label``, or on an agent ``app_user_id``). ``path_params`` fill ``{name}`` placeholders of
+    ``url``; ``json`` or ``body`` (bytes) is the request body; ``extra_headers`` and
+    ``query_params`` are sent as given. The credential goes only to ``https`` URLs (plain http
+    only to localhost) and to the secret's allowed base URLs; the call is never retried and
+    redirects are returned, not followed. It is recorded in the background with ``reason``
+    and ``context`` (``close()`` waits for the record). A status of 400 or more raises
+    ``ProviderApiError`` (401: ``ProviderUnauthorizedError``; 403 ``insufficient_scope``:
+    ``ScopeReauthRequiredError``). ``timeout`` (seconds) bounds the lease and the call each.
+    """
+    raise NotImplementedError
+
+
 class ListingOperations:
-    """The listing calls of every client (signatures and docs; see the module docstring)."""
+    """The calls of every client (signatures and docs; see the module docstring)."""
 
     list_grants = operation(list_grants)
+    request = operation(request)
     iter_grants = pages(
         list_grants,
         "Every grant ``list_grants`` would page through (``limit`` is the page size), each page"

@@ -232,6 +232,10 @@ class _AgentSettings(_ClientBase):
         return f"{_prefix(self)}Agent(base_url={self.base_url!r}, caller={self.caller!r})"
 
 
+#: How long ``close()`` waits for pending audit records (they are dropped after it).
+_FLUSH_SECONDS = 10.0
+
+
 class _AsyncClient(_ClientBase, AsyncMode):
     """What the async ``App`` and ``Agent`` share: submitting, closing, context management."""
 
@@ -239,8 +243,17 @@ class _AsyncClient(_ClientBase, AsyncMode):
     _submit = staticmethod(_submit)
 
     async def close(self) -> None:
-        """Closes the client; later calls fail. Idempotent."""
+        """Closes the client; later calls fail. Idempotent.
+
+        Then waits (at most ``_FLUSH_SECONDS``, off the event loop) for the audit records of
+        earlier ``request()`` calls, which are written in the background.
+        """
         self._native.close()
+        if self._native.pending_background():
+            import asyncio
+
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, self._native.flush, _FLUSH_SECONDS)
 
     async def __aenter__(self: _C) -> _C:
         return self

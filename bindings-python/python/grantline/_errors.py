@@ -166,6 +166,58 @@ class CallerAgentResolutionError(ServerError):
     """5xx ``caller_agent_resolution_error``: the agent could not be resolved now; retry."""
 
 
+class BlockedDestinationError(ApiError):
+    """The grant's credential may not go to this URL (422 ``blocked_destination``)."""
+
+
+class CredentialRevokedError(PermissionDeniedError):
+    """The credential the grant serves is no longer active (403 ``credential_revoked``)."""
+
+
+class AmbiguousGrantError(ConflictError):
+    """Several grants match the provider: narrow with ``label``/``account`` or pass
+    ``grant_id`` (409 ``ambiguous_grant``; the candidates are in ``details``)."""
+
+
+class NoDelegatedGrantError(NotFoundError):
+    """The agent holds no grant for the provider (404 ``no_delegated_grant``)."""
+
+
+class ProviderApiError(GrantlineError):
+    """The provider answered ``request()`` with an error status (``status_code`` ≥ 400).
+
+    ``response_body`` is its body (text up to 10,000 bytes, else a size note; any credential
+    of the call replaced by ``[REDACTED]``).
+    """
+
+    @property
+    def response_body(self) -> Optional[str]:
+        """The provider's body (see the class)."""
+        body = self.details.get("response_body")
+        return body if isinstance(body, str) else None
+
+    @property
+    def provider_id(self) -> Optional[str]:
+        """The grant's provider."""
+        value = self.details.get("provider_id")
+        return value if isinstance(value, str) else None
+
+
+class ProviderUnauthorizedError(ProviderApiError):
+    """The provider refused the injected credential (401)."""
+
+
+class ScopeReauthRequiredError(ProviderApiError):
+    """The provider reported missing scopes (403 ``insufficient_scope``); the grant was
+    reported and must be re-authorized."""
+
+    @property
+    def missing_scopes(self) -> Optional[list[str]]:
+        """The scopes the provider named, if it did."""
+        value = self.details.get("missing_scopes")
+        return list(value) if isinstance(value, list) else None
+
+
 class NetworkError(GrantlineError):
     """The connection failed."""
 
@@ -178,6 +230,7 @@ class ResponseValidationError(GrantlineError):
     """A success response whose body does not parse."""
 
 
+ProviderAPIError = ProviderApiError
 AlterSDKError = GrantlineError
 AlterValueError = InvalidArgumentError
 BackendError = ApiError

@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Optional, TypeVar
 
 from ._api import AgentOperations, AppOperations, BlockingMode
-from ._client import _AgentSettings, _AppSettings, _ClientBase
+from ._client import _FLUSH_SECONDS, _AgentSettings, _AppSettings, _ClientBase
 from ._native import BlockingAgent, BlockingApp
 
 __all__ = ["Agent", "App"]
@@ -23,8 +23,11 @@ class _BlockingClient(_ClientBase, BlockingMode):
     """What the blocking ``App`` and ``Agent`` share: closing, context management."""
 
     def close(self) -> None:
-        """Closes the client; later calls fail. Idempotent."""
+        """Closes the client; later calls fail. Idempotent. Then waits (at most 10 s) for the
+        audit records of earlier ``request()`` calls, written in the background."""
         self._native.close()
+        if self._native.pending_background():
+            self._native.flush(_FLUSH_SECONDS)
 
     def __enter__(self: _C) -> _C:
         return self

@@ -40,6 +40,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/admin/apps/{app}/ttl-ceiling", put(set_ttl_ceiling))
         .route("/admin/apps/{app}/audit", axum::routing::get(audit))
+        .route(
+            "/admin/apps/{app}/managed-secrets/{ms}/injection",
+            put(set_injection),
+        )
+        .route(
+            "/admin/apps/{app}/oauth-grants/{grant}/token",
+            put(set_grant_token),
+        )
+        .route("/admin/apps/{app}/api-calls", axum::routing::get(api_calls))
         .route("/admin/faults", post(inject_fault).delete(clear_faults))
         .route_layer(axum::middleware::from_fn_with_state(state, require_admin))
 }
@@ -239,4 +248,50 @@ async fn inject_fault(State(st): State<AppState>, req: Request) -> Response {
 async fn clear_faults(State(st): State<AppState>) -> Response {
     st.svc.clear_faults().await;
     (StatusCode::OK, axum::Json(json!({"cleared": true}))).into_response()
+}
+
+// Using a grant (service/token.rs).
+
+async fn set_injection(
+    State(st): State<AppState>,
+    p: Ids<(String, String)>,
+    req: Request,
+) -> Response {
+    let r = async {
+        let (app, ms) = ids(p)?;
+        st.svc.set_injection(&app, &ms, json_body(req).await?).await
+    }
+    .await;
+    reply(StatusCode::OK, r)
+}
+
+async fn set_grant_token(
+    State(st): State<AppState>,
+    p: Ids<(String, String)>,
+    req: Request,
+) -> Response {
+    let r = async {
+        let (app, grant) = ids(p)?;
+        st.svc
+            .set_grant_token(&app, &grant, json_body(req).await?)
+            .await
+    }
+    .await;
+    reply(StatusCode::OK, r)
+}
+
+async fn api_calls(
+    State(st): State<AppState>,
+    p: Ids<String>,
+    q: Result<Query<Paging>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let r = async {
+        let app = ids(p)?;
+        let Query(q) = q.map_err(|e| ApiError::invalid_request(e.body_text()))?;
+        st.svc
+            .api_calls(&app, q.limit.unwrap_or(100), q.offset.unwrap_or(0))
+            .await
+    }
+    .await;
+    reply(StatusCode::OK, r)
 }

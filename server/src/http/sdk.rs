@@ -5,8 +5,8 @@ use super::AppState;
 use super::body::{parse_json, read_body};
 use crate::fault::{FaultStage, with_request_path};
 use crate::service::{
-    ApiError, Caller, CreateGrantBody, DelegateBody, ListGrantsBody, MintGrantBody, NonceClaim,
-    RequestHeaders, RevokeGrantBody, SignedRequest,
+    ApiCallBody, ApiError, Caller, CreateGrantBody, DelegateBody, ListGrantsBody, MintGrantBody,
+    NonceClaim, RequestHeaders, RevokeGrantBody, ScopeMismatchBody, SignedRequest, TokenBody,
 };
 use axum::Router;
 use axum::body::Bytes;
@@ -25,6 +25,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/sdk/managed-secrets/{id}/grants", post(create_grant))
         .route("/sdk/grants/list", post(list_grants))
         .route("/sdk/oauth/grants/{id}/revoke", post(revoke_grant))
+        .route("/sdk/token", post(lease_token))
+        .route("/sdk/oauth/audit/api-call", post(record_api_call))
+        .route(
+            "/sdk/grants/{id}/report-scope-mismatch",
+            post(report_scope_mismatch),
+        )
         .route("/sdk/grants/{id}/mint", post(mint_grant))
         .route("/sdk/grants/{id}/delegate", post(delegate))
         .route(
@@ -241,4 +247,50 @@ async fn revoke_delegation(
         Ok((StatusCode::NO_CONTENT, Value::Null))
     })
     .await
+}
+
+// Using a grant (service/token.rs).
+
+async fn lease_token(State(st): State<AppState>, req: Request) -> Response {
+    sdk_call(st, req, move |st, caller, nonce, bytes| async move {
+        let body: TokenBody = parse_json(&bytes)?;
+        Ok((
+            StatusCode::OK,
+            st.svc.lease_token(&caller, &nonce, body).await?,
+        ))
+    })
+    .await
+}
+
+async fn record_api_call(State(st): State<AppState>, req: Request) -> Response {
+    sdk_call(st, req, move |st, caller, nonce, bytes| async move {
+        let body: ApiCallBody = parse_json(&bytes)?;
+        Ok((
+            StatusCode::CREATED,
+            st.svc.record_api_call(&caller, &nonce, body).await?,
+        ))
+    })
+    .await
+}
+
+async fn report_scope_mismatch(
+    State(st): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    req: Request,
+) -> Response {
+    let id = path_id(id);
+    let resp = sdk_call(st, req, move |st, caller, nonce, bytes| async move {
+        let body: ScopeMismatchBody = parse_json(&bytes)?;
+        st.svc
+            .report_scope_mismatch(&caller, &nonce, &id, body)
+            .await?;
+        Ok((StatusCode::NO_CONTENT, Value::Null))
+    })
+    .await;
+    if resp.status() == StatusCode::NO_CONTENT {
+        // 204 carries no body.
+        let (parts, _) = resp.into_parts();
+        return Response::from_parts(parts, axum::body::Body::empty());
+    }
+    resp
 }

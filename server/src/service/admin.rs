@@ -25,7 +25,7 @@ fn fresh_or_given(id: Option<&str>, field: &str) -> Result<String, ApiError> {
 }
 
 impl Service {
-    async fn app(&self, app_id: &str) -> Result<AppRec, ApiError> {
+    pub(super) async fn app(&self, app_id: &str) -> Result<AppRec, ApiError> {
         let id = canonical_uuid(app_id).ok_or_else(|| not_found("app"))?;
         self.store
             .get_app(&id)

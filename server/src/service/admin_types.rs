@@ -252,3 +252,65 @@ pub struct AuditRecord {
 pub struct AuditPage {
     pub records: Vec<AuditRecord>,
 }
+
+// Using a grant (service/token.rs).
+
+/// `PUT /admin/apps/{app}/managed-secrets/{id}/injection`: how the secret's credential goes into
+/// a provider request (`{token}` marks it in `format`), and where it may be sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetInjection {
+    /// Default `Authorization`.
+    #[serde(default = "default_injection_header")]
+    pub header: String,
+    /// Default `Bearer {token}`.
+    #[serde(default = "default_injection_format")]
+    pub format: String,
+    /// Also send the credential as this query parameter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_param: Option<String>,
+    /// Only these base URLs (`https://api.example.com/v1`) may receive it; absent: any https URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_base_urls: Option<Vec<String>>,
+}
+
+fn default_injection_header() -> String {
+    "Authorization".into()
+}
+fn default_injection_format() -> String {
+    "Bearer {token}".into()
+}
+
+/// `PUT /admin/apps/{app}/oauth-grants/{grant}/token`: the access token an OAuth grant leases.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetGrantToken {
+    pub access_token: String,
+}
+
+impl std::fmt::Debug for SetGrantToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SetGrantToken { access_token: <redacted> }")
+    }
+}
+
+/// One reported provider call.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiCallRecord {
+    pub id: String,
+    pub actor: String,
+    pub grant_id: String,
+    pub method: String,
+    pub url: String,
+    pub response_status: i64,
+    pub latency_ms: i64,
+    /// provider_id, token_generation, request/response headers and bodies, reason, context.
+    pub record: serde_json::Value,
+    pub at: String,
+}
+
+/// `GET /admin/apps/{app}/api-calls` → `{"records": [...]}`, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiCallPage {
+    pub records: Vec<ApiCallRecord>,
+}

@@ -12,6 +12,7 @@ mod identity;
 mod lifecycle;
 mod policy;
 mod principal;
+mod token;
 mod views;
 
 pub use auth::{
@@ -25,6 +26,9 @@ pub use grants::{
 pub use lifecycle::{DelegateBody, MAX_DELEGATION_DEPTH, MintGrantBody};
 pub use policy::Policy;
 pub use principal::PrincipalIn;
+pub use token::{
+    ApiCallBody, DEFAULT_LEASE_SECONDS, Injection, ScopeMismatchBody, TokenBody, under_base,
+};
 
 use crate::clock::Clock;
 use crate::crypto::MasterKey;

@@ -414,4 +414,46 @@ impl Store for CachedStore {
     ) -> StoreResult<Vec<AuditRec>> {
         self.inner.list_audit(app_id, limit, offset).await
     }
+
+    // Using a grant: not cached (each lease reads its settings; a change applies at once).
+    async fn set_injection(&self, rec: &InjectionRec) -> StoreResult<()> {
+        self.inner.set_injection(rec).await
+    }
+    async fn get_injection(&self, managed_secret_id: &str) -> StoreResult<Option<InjectionRec>> {
+        self.inner.get_injection(managed_secret_id).await
+    }
+    async fn set_grant_token(&self, rec: &GrantTokenRec) -> StoreResult<()> {
+        self.inner.set_grant_token(rec).await
+    }
+    async fn get_grant_token(
+        &self,
+        app_id: &str,
+        grant_id: &str,
+    ) -> StoreResult<Option<GrantTokenRec>> {
+        self.inner.get_grant_token(app_id, grant_id).await
+    }
+    async fn get_grant_usage(
+        &self,
+        app_id: &str,
+        grant_id: &str,
+    ) -> StoreResult<Option<GrantUsageRec>> {
+        self.inner.get_grant_usage(app_id, grant_id).await
+    }
+    async fn record_grant_use(&self, grant_id: &str, audit: &AuditRec) -> StoreResult<()> {
+        self.inner.record_grant_use(grant_id, audit).await
+    }
+    async fn flag_scope_mismatch(&self, grant_id: &str, audit: &AuditRec) -> StoreResult<()> {
+        self.inner.flag_scope_mismatch(grant_id, audit).await
+    }
+    async fn insert_api_call(&self, rec: &ApiCallRec) -> StoreResult<()> {
+        self.inner.insert_api_call(rec).await
+    }
+    async fn list_api_calls(
+        &self,
+        app_id: &str,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<ApiCallRec>> {
+        self.inner.list_api_calls(app_id, limit, offset).await
+    }
 }

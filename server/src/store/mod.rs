@@ -237,4 +237,40 @@ pub trait Store: Send + Sync + 'static {
     /// Audit records of `app_id`, newest first.
     async fn list_audit(&self, app_id: &str, limit: i64, offset: i64)
     -> StoreResult<Vec<AuditRec>>;
+
+    // Using a grant (schema v4; `service/token.rs`).
+
+    /// Sets (replaces) the injection settings of a managed secret.
+    async fn set_injection(&self, rec: &InjectionRec) -> StoreResult<()>;
+    /// The injection settings of a managed secret, if it has any.
+    async fn get_injection(&self, managed_secret_id: &str) -> StoreResult<Option<InjectionRec>>;
+    /// Stores (replaces) the access token of an OAuth grant.
+    async fn set_grant_token(&self, rec: &GrantTokenRec) -> StoreResult<()>;
+    /// The access token of an OAuth grant of `app_id`.
+    async fn get_grant_token(
+        &self,
+        app_id: &str,
+        grant_id: &str,
+    ) -> StoreResult<Option<GrantTokenRec>>;
+    /// The usage of a grant of `app_id` (none before its first lease).
+    async fn get_grant_usage(
+        &self,
+        app_id: &str,
+        grant_id: &str,
+    ) -> StoreResult<Option<GrantUsageRec>>;
+    /// Records one lease of a grant's credential: `last_used_at`, the use count and the audit
+    /// record, in one transaction.
+    async fn record_grant_use(&self, grant_id: &str, audit: &AuditRec) -> StoreResult<()>;
+    /// Flags a grant's scopes as refused by its provider, with an audit record, in one
+    /// transaction.
+    async fn flag_scope_mismatch(&self, grant_id: &str, audit: &AuditRec) -> StoreResult<()>;
+    /// Inserts a reported provider call.
+    async fn insert_api_call(&self, rec: &ApiCallRec) -> StoreResult<()>;
+    /// Reported provider calls of `app_id`, newest first.
+    async fn list_api_calls(
+        &self,
+        app_id: &str,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<ApiCallRec>>;
 }

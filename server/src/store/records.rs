@@ -277,3 +277,68 @@ pub struct ListQuery {
     /// "now" for the status filter.
     pub now: i64,
 }
+
+// Using a grant (schema v4): injection settings, OAuth access tokens, usage, api-call records.
+
+/// How a managed secret's credential is injected into a provider request, and where it may go.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InjectionRec {
+    pub managed_secret_id: String,
+    pub app_id: String,
+    /// Header name (`Authorization`, `X-Api-Key`, ...).
+    pub header: String,
+    /// Header value with `{token}` where the credential goes.
+    pub format: String,
+    /// Also send the credential as this query parameter.
+    pub query_param: Option<String>,
+    /// JSON array of allowed base URLs; `None`: any https URL.
+    pub allowed_base_urls: Option<String>,
+}
+
+/// The access token of a provisioned OAuth grant (encrypted; AAD = grant id).
+#[derive(Clone, sqlx::FromRow)]
+pub struct GrantTokenRec {
+    pub grant_id: String,
+    pub app_id: String,
+    pub value_enc: Vec<u8>,
+    /// A UUID that changes with the token.
+    pub generation: String,
+    pub created_at: i64,
+}
+
+impl fmt::Debug for GrantTokenRec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GrantTokenRec")
+            .field("grant_id", &self.grant_id)
+            .field("value_enc", &"<redacted>")
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+/// When a grant last leased its credential.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GrantUsageRec {
+    pub grant_id: String,
+    pub app_id: String,
+    pub last_used_at: i64,
+    pub uses: i64,
+    /// 1 once a client reported that the provider refused the grant's scopes.
+    pub scope_mismatch: i64,
+}
+
+/// A provider call a client reported (`POST /sdk/oauth/audit/api-call`), sanitised.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiCallRec {
+    pub id: String,
+    pub app_id: String,
+    pub actor: String,
+    pub grant_id: String,
+    pub method: String,
+    pub url: String,
+    pub response_status: i64,
+    pub latency_ms: i64,
+    /// The rest of the record, a JSON object.
+    pub record: String,
+    pub at: i64,
+}

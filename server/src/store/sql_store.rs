@@ -1339,4 +1339,137 @@ impl Store for SqlStore {
                 .await?,
         )
     }
+
+    // Using a grant (schema v4; `service/token.rs`).
+
+    async fn set_injection(&self, r: &InjectionRec) -> StoreResult<()> {
+        self.engine
+            .execute(stmt!(
+                "INSERT INTO secret_injections (managed_secret_id, app_id, header, format, \
+                 query_param, allowed_base_urls) VALUES (?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (managed_secret_id) DO UPDATE SET header = excluded.header, \
+                 format = excluded.format, query_param = excluded.query_param, \
+                 allowed_base_urls = excluded.allowed_base_urls",
+                &r.managed_secret_id,
+                &r.app_id,
+                &r.header,
+                &r.format,
+                &r.query_param,
+                &r.allowed_base_urls
+            ))
+            .await?;
+        Ok(())
+    }
+    async fn get_injection(&self, managed_secret_id: &str) -> StoreResult<Option<InjectionRec>> {
+        self.fetch_one_opt(stmt!(
+            "SELECT * FROM secret_injections WHERE managed_secret_id = ?",
+            managed_secret_id
+        ))
+        .await
+    }
+    async fn set_grant_token(&self, r: &GrantTokenRec) -> StoreResult<()> {
+        self.engine
+            .execute(stmt!(
+                "INSERT INTO grant_tokens (grant_id, app_id, value_enc, generation, created_at) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (grant_id) DO UPDATE SET \
+                 value_enc = excluded.value_enc, generation = excluded.generation, \
+                 created_at = excluded.created_at",
+                &r.grant_id,
+                &r.app_id,
+                r.value_enc.clone(),
+                &r.generation,
+                r.created_at
+            ))
+            .await?;
+        Ok(())
+    }
+    async fn get_grant_token(
+        &self,
+        app_id: &str,
+        grant_id: &str,
+    ) -> StoreResult<Option<GrantTokenRec>> {
+        self.fetch_one_opt(stmt!(
+            "SELECT * FROM grant_tokens WHERE grant_id = ? AND app_id = ?",
+            grant_id,
+            app_id
+        ))
+        .await
+    }
+    async fn get_grant_usage(
+        &self,
+        app_id: &str,
+        grant_id: &str,
+    ) -> StoreResult<Option<GrantUsageRec>> {
+        self.fetch_one_opt(stmt!(
+            "SELECT * FROM grant_usage WHERE grant_id = ? AND app_id = ?",
+            grant_id,
+            app_id
+        ))
+        .await
+    }
+    async fn record_grant_use(&self, grant_id: &str, audit: &AuditRec) -> StoreResult<()> {
+        let mut tx = self.engine.begin_write().await?;
+        tx.execute(stmt!(
+            "INSERT INTO grant_usage (grant_id, app_id, last_used_at, uses, scope_mismatch) \
+             VALUES (?, ?, ?, 1, 0) ON CONFLICT (grant_id) DO UPDATE SET \
+             last_used_at = excluded.last_used_at, uses = grant_usage.uses + 1",
+            grant_id,
+            &audit.app_id,
+            audit.at
+        ))
+        .await?;
+        insert_audits(tx.as_mut(), &[audit]).await?;
+        tx.commit().await
+    }
+    async fn flag_scope_mismatch(&self, grant_id: &str, audit: &AuditRec) -> StoreResult<()> {
+        let mut tx = self.engine.begin_write().await?;
+        tx.execute(stmt!(
+            "INSERT INTO grant_usage (grant_id, app_id, last_used_at, uses, scope_mismatch) \
+             VALUES (?, ?, ?, 0, 1) ON CONFLICT (grant_id) DO UPDATE SET scope_mismatch = 1",
+            grant_id,
+            &audit.app_id,
+            audit.at
+        ))
+        .await?;
+        insert_audits(tx.as_mut(), &[audit]).await?;
+        tx.commit().await
+    }
+    async fn insert_api_call(&self, r: &ApiCallRec) -> StoreResult<()> {
+        self.engine
+            .execute(stmt!(
+                "INSERT INTO api_calls (id, app_id, actor, grant_id, method, url, \
+                 response_status, latency_ms, record, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                &r.id,
+                &r.app_id,
+                &r.actor,
+                &r.grant_id,
+                &r.method,
+                &r.url,
+                r.response_status,
+                r.latency_ms,
+                &r.record,
+                r.at
+            ))
+            .await?;
+        Ok(())
+    }
+    async fn list_api_calls(
+        &self,
+        app_id: &str,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<ApiCallRec>> {
+        decode_all(
+            self.engine
+                .fetch(stmt!(
+                    "SELECT id, app_id, actor, grant_id, method, url, response_status, \
+                     latency_ms, record, at FROM api_calls WHERE app_id = ? \
+                     ORDER BY seq DESC LIMIT ? OFFSET ?",
+                    app_id,
+                    limit,
+                    offset
+                ))
+                .await?,
+        )
+    }
 }

@@ -1,10 +1,9 @@
 // The lifecycle calls through the Kotlin surface: mintGrant, delegate, revokeDelegation and
-// withConstraints, suspending and blocking. grantline-server does not serve these endpoints yet,
-// so what each call sends (method, path, body, signature, constraint headers) and how its answer
-// becomes a model are checked on a LocalServer of the test's own; against the real
-// grantline-server: bad arguments are typed exceptions with nothing sent, and its 404s map to the
-// not-found classes. Success end to end against grantline-server is to be added with its
-// endpoints.
+// withConstraints, suspending and blocking. What each call sends (method, path, body, signature,
+// constraint headers) and how an answer becomes a model are checked on a LocalServer of the
+// test's own, which records every request; bad arguments are typed exceptions with nothing sent.
+// The same calls end to end against grantline-server, with its exact answers and refusals, are
+// LifecycleServerTest.
 package dev.grantline
 
 import kotlinx.coroutines.runBlocking
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.assertThrows
 import java.time.Duration
 import java.time.Instant
 import java.util.Base64
-import java.util.UUID
 
 class LifecycleTest {
     private val local = LocalServer()
@@ -184,27 +182,6 @@ class LifecycleTest {
         assertThrows<InvalidArgumentException> { app.blocking.mintGrant(grant, "") }
         assertThrows<InvalidArgumentException> { agent.blocking.delegate(grant, "nope") }
         assertTrue(local.requests.isEmpty(), "sent: ${local.requests}")
-    }
-
-    @Test
-    fun `the answers of grantline-server map to the exception tree`() = runBlocking {
-        val app = TestServer.app()
-        val agent = Agent(TestServer.agentKey, baseUrl = TestServer.baseUrl, maxRetries = 0)
-        val missing = UUID.randomUUID().toString()
-        // No such source grant (today: no such route either): a 404 without an agent code.
-        val minted = assertThrows<GrantNotFoundException> { runBlocking { app.mintGrant(missing, "sibling") } }
-        assertEquals(404, minted.status)
-        // No such grant, or (once the server checks it first) no such agent: both not found.
-        val delegated = assertThrows<NotFoundException> { runBlocking { agent.delegate(missing, otherAgent) } }
-        assertEquals(404, delegated.status)
-        // Revoking a delegation is idempotent on the platform: a server with the route may answer
-        // 204 for one that never existed; one without answers 404.
-        for (call in listOf<suspend () -> Unit>({ app.revokeDelegation(missing, otherAgent) }, { agent.revokeDelegation(missing) })) {
-            val outcome = runCatching { call() }
-            outcome.exceptionOrNull()?.let { assertTrue(it is NotFoundException && it.status == 404, "$it") }
-        }
-        // A constrained client's lines are verified by the server: a listing goes through.
-        assertEquals(0L, app.withConstraints(scopes = listOf("grants:read")).listGrants(label = "none-${UUID.randomUUID()}").total)
     }
 
     private companion object {
