@@ -268,7 +268,7 @@ private fun settings(
  * @param caller the caller sent as `X-Alter-Caller` (1–255 printable ASCII characters)
  * @param callerType `service` (default) or `agent`; sent only with a caller
  * @param userTokenGetter supplies the end user's token for the calls that take one
- *   ([listGrants], [revokeGrant]) when the call names none
+ *   ([listGrants], [revokeGrant], [request]) when the call names none
  */
 class App private constructor(handle: NativeClient, getter: UserTokenGetter?) : Client(handle, getter) {
     @JvmOverloads
