@@ -40,6 +40,11 @@ fun main() = runBlocking {
             // An agent issues a grant for itself, here through the app's key.
             app.getAgent(env("ALTER_AGENT_ID")).createManagedSecretGrant(secret, Principal.Agent("agent-$run")),
         )
+        // The agent uses its grant: the credential is leased, injected, and the call recorded
+        // (the record is written by the time `use {}` has closed the client).
+        val resp = app.getAgent(env("ALTER_AGENT_ID"))
+            .request("GET", "${env("ALTER_PROVIDER_URL")}/v1/whoami", grantId = issued.last().grantId, reason = "quickstart")
+        println("the agent called the demo provider: ${resp.status} (${resp.body.size} bytes, ${resp.headers["content-type"]})")
         for (g in issued) {
             println("issued  ${g.principalType.padEnd(6)} ${g.grantId} label=${g.label ?: "-"} created=${g.createdAt}")
         }

@@ -10,7 +10,7 @@ jar=target/grantline-$(python3 ../scripts/version.py).jar
 echo "== $jar carries the native library and the generated bindings"
 listing=$(jar tf "$jar")
 for entry in linux-x86-64/libgrantline_kotlin.so dev/grantline/App.class dev/grantline/GrantItem\$ManagedSecret.class \
-  dev/grantline/SiblingLabelConflictException.class; do
+  dev/grantline/SiblingLabelConflictException.class dev/grantline/ProviderResponse.class; do
   grep -qF "$entry" <<<"$listing" || { echo "missing from the jar: $entry" >&2; exit 1; }
 done
 echo "bindings-kotlin: every check passed"

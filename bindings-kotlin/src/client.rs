@@ -10,7 +10,8 @@
 
 use crate::error::NativeError;
 use crate::models::{
-    CreateGrantResult, DelegationResult, GrantInfo, GrantItem, GrantPage, RevokeGrantResult,
+    CreateGrantResult, DelegationResult, GrantInfo, GrantItem, GrantPage, NativeProviderResponse,
+    RevokeGrantResult,
 };
 use crate::runtime;
 use futures_util::stream::BoxStream;
@@ -51,6 +52,8 @@ pub enum NativeOutcome {
     Delegated { result: DelegationResult },
     /// `revoke_delegation` (which returns nothing).
     DelegationRevoked,
+    /// `request`: the provider's answer.
+    Responded { response: NativeProviderResponse },
 }
 
 fn outcome(outcome: Outcome) -> Result<NativeOutcome, Error> {
@@ -61,6 +64,7 @@ fn outcome(outcome: Outcome) -> Result<NativeOutcome, Error> {
         Outcome::MintGrant(r) => NativeOutcome::Minted { result: r.into() },
         Outcome::Delegate(r) => NativeOutcome::Delegated { result: r.into() },
         Outcome::RevokeDelegation(()) => NativeOutcome::DelegationRevoked,
+        Outcome::Request(r) => NativeOutcome::Responded { response: r.into() },
         _ => {
             return Err(Error::ResponseValidation {
                 message: "an outcome this version of grantline-kotlin cannot convert".into(),
@@ -188,6 +192,24 @@ impl NativeClient {
         match &self.client {
             Client::App(_) => None,
             Client::Agent(a) => a.caller().map(str::to_owned),
+        }
+    }
+
+    /// Waits until the background writes this client started (each `request`'s audit record)
+    /// are done, at most `timeout`; true when none is left. Blocks the calling (JVM) thread on a
+    /// condition variable, never on the runtime, so it is safe from any thread.
+    pub fn flush(&self, timeout: std::time::Duration) -> bool {
+        match &self.client {
+            Client::App(a) => a.flush_blocking(timeout),
+            Client::Agent(a) => a.flush_blocking(timeout),
+        }
+    }
+
+    /// How many background writes this client started are still pending.
+    pub fn pending_background(&self) -> u64 {
+        match &self.client {
+            Client::App(a) => a.pending_background() as u64,
+            Client::Agent(a) => a.pending_background() as u64,
         }
     }
 

@@ -21,7 +21,7 @@ pub use client::{NativeClient, NativeGrantCursor, NativeOperation, NativeOutcome
 pub use error::{NativeCredential, NativeError};
 pub use models::{
     CreateGrantResult, DelegationResult, GrantInfo, GrantItem, GrantPage, GrantPolicy,
-    RevokeGrantResult,
+    NativeHeader, NativeProviderResponse, RevokeGrantResult,
 };
 
 /// Whether `key` has the shape and checksum of an Alter API key (no network call).

@@ -423,3 +423,53 @@ impl From<grantline::DelegationResult> for DelegationResult {
         }
     }
 }
+
+/// One header of a [`NativeProviderResponse`], as received.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NativeHeader {
+    /// The name, in lower case.
+    pub name: String,
+    /// The value.
+    pub value: String,
+}
+
+/// What `request` returns, as the native library hands it over; the Kotlin layer wraps it in its
+/// `ProviderResponse` (headers joined by name, `text()`), as Node's does.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NativeProviderResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers in the order received (a repeated header repeats).
+    pub headers: Vec<NativeHeader>,
+    /// The body, unchanged.
+    pub body: Vec<u8>,
+    /// The grant the call used.
+    pub grant_id: String,
+}
+
+impl std::fmt::Debug for NativeProviderResponse {
+    // The body is the provider's, not ours to print.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeProviderResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers.len())
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("grant_id", &self.grant_id)
+            .finish()
+    }
+}
+
+impl From<grantline::ProviderResponse> for NativeProviderResponse {
+    fn from(r: grantline::ProviderResponse) -> Self {
+        NativeProviderResponse {
+            status: r.status,
+            headers: r
+                .headers
+                .into_iter()
+                .map(|(name, value)| NativeHeader { name, value })
+                .collect(),
+            body: r.body.to_vec(),
+            grant_id: r.grant_id,
+        }
+    }
+}

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const sibling = await app.mintGrant(issued[0]!.grantId, { label: `alice-ci-${run}`, grantPolicy: { maxTtlSeconds: 600 } });
   console.log(`minted sibling ${sibling.grantId} label=${sibling.label} credential=${sibling.credentialId}`);
 
-  // The agent hands its grant to a second agent, which lists it, then loses it.
+  // The agent hands its grant (`own`, above) to a second agent, which lists it, then loses it.
   const first = new Agent({ apiKey: env('ALTER_AGENT_KEY'), baseUrl: env('ALTER_BASE_URL') });
   const second = new Agent({ apiKey: env('ALTER_AGENT2_KEY'), baseUrl: env('ALTER_BASE_URL') });
   const delegation = await first.delegate(own.grantId, env('ALTER_AGENT2_ID'), { ttlSeconds: 600 });

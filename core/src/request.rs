@@ -3,9 +3,9 @@
 //! Three steps, as the official client takes them: `POST /sdk/token` leases the credential for
 //! this one request; the provider call is made with it injected (a header, and query
 //! parameters when the lease says so), never retried and never following a redirect; the audit
-//! record (`POST /sdk/oauth/audit/api-call`) is written in the background ([`crate::background`]).
+//! record (`POST /sdk/oauth/audit/api-call`) is written in the background (`background.rs`).
 //!
-//! The credential lives in a [`Secret`] from the lease's parse until the provider request is
+//! The credential lives in a `Secret` from the lease's parse until the provider request is
 //! built: it is in no `Debug` output, error, log line or audit record (a provider body that
 //! echoes it is scrubbed before it is recorded or put into an error).
 

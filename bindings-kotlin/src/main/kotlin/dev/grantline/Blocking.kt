@@ -54,7 +54,33 @@ sealed class BlockingClient(private val client: Client) : AutoCloseable {
         client.grants(providerId, status, account, label, endUserToken, limit, offset, timeout).toList()
     }
 
-    /** Closes the client (see [Client.close]). */
+    /** See [Client.request]. */
+    @JvmOverloads
+    fun request(
+        method: String,
+        url: String,
+        grantId: String? = null,
+        provider: String? = null,
+        account: String? = null,
+        label: String? = null,
+        appUserId: String? = null,
+        json: Any? = null,
+        body: ByteArray? = null,
+        extraHeaders: Map<String, String>? = null,
+        queryParams: Map<String, Any>? = null,
+        pathParams: Map<String, String>? = null,
+        reason: String? = null,
+        context: Map<String, String>? = null,
+        userToken: String? = null,
+        timeout: Duration? = null,
+    ): ProviderResponse = runBlocking {
+        client.request(
+            method, url, grantId, provider, account, label, appUserId, json, body, extraHeaders, queryParams,
+            pathParams, reason, context, userToken, timeout,
+        )
+    }
+
+    /** Closes the client and waits for its audit records (see [Client.close]). */
     override fun close() = client.close()
 
     override fun toString() = "Blocking$client"

@@ -13,6 +13,9 @@ import java.time.Duration
 /** The core's operation table, by Kotlin method name. */
 internal val OPERATIONS: Map<String, NativeOperation> = operations().associateBy { it.method }
 
+/** How long [Client.close] waits for pending audit records (as Python's and Node's do). */
+private val FLUSH_TIMEOUT: Duration = Duration.ofSeconds(10)
+
 /** Supplies an end user's token (a JWT) for the calls of an [App] that take one. */
 typealias UserTokenGetter = suspend () -> String
 
@@ -153,8 +156,80 @@ sealed class Client(
         return native { handle.withConstraints(json) }
     }
 
-    /** Closes the client: every later call throws [ClientClosedException]. Idempotent. */
-    override fun close() = handle.closeClient()
+    /**
+     * Calls a provider's API with a grant's credential injected, and has the call recorded
+     * (docs/request.md). The grant is [grantId], or found by [provider] (narrowed by [account],
+     * [label], [appUserId]). The URL must be `https`, or plain `http` to a loopback host: any
+     * other is refused with [InvalidArgumentException] before anything is sent. The provider call
+     * is never retried and a redirect is returned, not followed. A provider status ≥ 400 throws
+     * [ProviderUnauthorizedException] (401), [ScopeReauthRequiredException] (403, missing
+     * scopes) or [ProviderApiException] (its `status`; its `detailsJson` holds `response_body`,
+     * the credential scrubbed). The audit record is written in the background: [close] waits
+     * for it.
+     *
+     * @param method the HTTP method (any case)
+     * @param url absolute URL; `{name}` placeholders are filled from [pathParams]
+     * @param json a JSON body (maps, lists, strings, numbers, booleans, nulls), sent as
+     *   `application/json`; not with [body]
+     * @param body a raw body; not with [json]
+     * @param extraHeaders headers besides the injected one (one with the credential's name is
+     *   dropped)
+     * @param queryParams query parameters to add (a list value repeats the parameter)
+     * @param pathParams values for the URL's `{name}` placeholders (percent-encoded)
+     * @param reason why, recorded with the lease and the audit record
+     * @param context free-form audit context
+     * @param userToken the end user's token for a user or group grant (a secret); an app's
+     *   `userTokenGetter` supplies it when null
+     * @param timeout the lease's and the provider call's timeout each (default: the client's)
+     */
+    suspend fun request(
+        method: String,
+        url: String,
+        grantId: String? = null,
+        provider: String? = null,
+        account: String? = null,
+        label: String? = null,
+        appUserId: String? = null,
+        json: Any? = null,
+        body: ByteArray? = null,
+        extraHeaders: Map<String, String>? = null,
+        queryParams: Map<String, Any>? = null,
+        pathParams: Map<String, String>? = null,
+        reason: String? = null,
+        context: Map<String, String>? = null,
+        userToken: String? = null,
+        timeout: Duration? = null,
+    ): ProviderResponse {
+        val args = mapOf(
+            "method" to method,
+            "url" to url,
+            "grantId" to grantId,
+            "provider" to provider,
+            "account" to account,
+            "label" to label,
+            "appUserId" to appUserId,
+            "json" to json?.let(::CallerJson),
+            "body" to body,
+            "extraHeaders" to extraHeaders,
+            "queryParams" to queryParams,
+            "pathParams" to pathParams,
+            "reason" to reason,
+            "context" to context,
+            "userToken" to userToken,
+            "timeout" to timeout,
+        )
+        return ProviderResponse.of((operation("request", args) as NativeOutcome.Responded).response)
+    }
+
+    /**
+     * Closes the client: every later call throws [ClientClosedException]. Idempotent. Then
+     * waits (blocking the calling thread, at most 10 s) until the audit records of earlier
+     * [request] calls are written; returns at once when none is pending.
+     */
+    override fun close() {
+        handle.closeClient()
+        if (handle.pendingBackground() > 0uL) handle.flush(FLUSH_TIMEOUT)
+    }
 
     protected fun describe(extra: String = "") =
         "${this::class.simpleName}(baseUrl=$baseUrl$extra, apiKey=<redacted>)"
@@ -193,7 +268,7 @@ private fun settings(
  * @param caller the caller sent as `X-Alter-Caller` (1–255 printable ASCII characters)
  * @param callerType `service` (default) or `agent`; sent only with a caller
  * @param userTokenGetter supplies the end user's token for the calls that take one
- *   ([listGrants], [revokeGrant]) when the call names none
+ *   ([listGrants], [revokeGrant], [request]) when the call names none
  */
 class App private constructor(handle: NativeClient, getter: UserTokenGetter?) : Client(handle, getter) {
     @JvmOverloads

@@ -1,11 +1,14 @@
 // The JSON text of a call's arguments, as the native library reads them (camelCase names,
 // durations in milliseconds, instants as ISO-8601 strings). Only writes: every rule about the
 // values is the core's. A null entry of a map is left out (the core's default), except inside a
-// request rule's body, which is the caller's JSON and goes as written.
+// request rule's body and a request's `json`, which are the caller's JSON and go as written.
 package dev.grantline
 
 import java.time.Duration
 import java.time.Instant
+
+/** A value that is the caller's JSON document, written with its nulls. */
+internal class CallerJson(val value: Any?)
 
 internal object Json {
     fun write(value: Any?): String = StringBuilder(128).also { put(it, value, keepNulls = false) }.toString()
@@ -21,6 +24,14 @@ internal object Json {
             is Duration -> number(out, value.seconds * 1000.0 + value.nano / 1_000_000.0)
             is Instant -> string(out, value.toString())
             is Principal -> put(out, value.wire(), keepNulls = false)
+            // A request body's bytes, in the core's byte form.
+            is ByteArray -> {
+                out.append("{\"base64\":")
+                string(out, java.util.Base64.getEncoder().encodeToString(value))
+                out.append('}')
+            }
+            // The caller's JSON (a request's `json`): sent as written, nulls included.
+            is CallerJson -> put(out, value.value, keepNulls = true)
             is RequestRule -> {
                 out.append("{\"ruleType\":")
                 string(out, value.ruleType)

@@ -70,6 +70,14 @@ class ErrorsTest {
         TestServer.fault(mapOf("path_prefix" to "/sdk/grants/list", "status" to 200, "body" to "{\"grants\": 5}"))
         caught { app.listGrants() }
             .also { assertTrue(it is ResponseValidationException); assertEquals(200, it.status); raised += "ResponseValidationError" }
+        // The provider's refusals, which only request() raises (RequestTest checks their fields).
+        ProviderStub().use { stub ->
+            val grant = runBlocking { ProviderStub.secret(app) }.grantId
+            for ((path, cls) in listOf("/echo-error" to "ProviderApiError", "/unauthorized" to "ProviderUnauthorizedError", "/scope" to "ScopeReauthRequiredError")) {
+                caught { app.request("GET", stub.url + path, grantId = grant) }
+                    .also { assertEquals(kotlinName(cls), it::class.simpleName, path); raised += cls }
+            }
+        }
         app.close()
         caught { app.listGrants() }.also { assertTrue(it is ClientClosedException); raised += "ClientClosedError" }
         val tree = TestServer.vector("error_tree.json")["classes"].map { it["class"].asText() }.toSet()
