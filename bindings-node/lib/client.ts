@@ -206,7 +206,7 @@ abstract class Client<P extends Principal> {
     return { ...args, [option]: await resolveToken(this.#getter) };
   }
 
-  /** Runs the core operation behind `method` with `args` (JavaScript names). */
+  /** @internal Runs the core operation behind `method` with `args` (JavaScript names). */
   protected async operation<T>(method: string, args: object, build: Build<T>): Promise<T> {
     const op = OPERATIONS[method];
     if (op === undefined) throw new InvalidArgumentError(`no such operation: ${method}`);
