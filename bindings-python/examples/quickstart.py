@@ -100,7 +100,11 @@ async def main() -> None:
                        if isinstance(g, ManagedSecretGrantItem) and g.grant_id == d.grant_id]
             print(f"  after the app revoked the delegation: {held.status}")
 
-    # The same calls without await, e.g. in Flask, Django or Celery:
+
+def main_blocking() -> None:
+    """The same calls without await, e.g. in Flask, Django or Celery (never inside a running
+    event loop: a blocking call there blocks the loop, and grantline warns)."""
+    env = os.environ
     with blocking.App(env["ALTER_APP_KEY"]) as sync_app:
         active = sync_app.list_grants(status="active", limit=1)
         print(f"blocking client: {active.total} active grant(s)")
@@ -108,3 +112,4 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    main_blocking()

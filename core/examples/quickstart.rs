@@ -80,8 +80,6 @@ async fn main() -> Result<(), grantline::Error> {
         resp.status,
         resp.text()
     );
-    agent.close();
-    agent.flush(std::time::Duration::from_secs(5)).await;
 
     println!("\nevery grant of the app:");
     let grants: Vec<GrantItem> = app
@@ -167,5 +165,9 @@ async fn main() -> Result<(), grantline::Error> {
     if let Some(m) = held(second.list_grants(ListGrantsParams::new()).await?) {
         println!("  after the app revoked the delegation: {}", m.status);
     }
+
+    // Closing waits for the agent's audit record of its provider call (written in the background).
+    agent.close();
+    agent.flush(std::time::Duration::from_secs(5)).await;
     Ok(())
 }
