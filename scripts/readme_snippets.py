@@ -103,7 +103,8 @@ def tsx(cache: Path) -> Path:
 
 def command(s: Snippet, work: Path, cache: Path) -> tuple[list[str], Path, list[Path]]:
     """The command that runs `s`, the directory it runs in, and files to delete afterwards."""
-    n = f"readme_{s.readme.parent.name or 'root'}_{s.line}".replace("-", "_")
+    folder = s.readme.relative_to(ROOT).parent.name or "root"  # not the checkout's own name
+    n = re.sub(r"\W", "_", f"readme_{folder}_{s.line}")
     node = ROOT / "bindings-node"
     if s.language == "python":
         f = work / f"{n}.py"
