@@ -14,15 +14,17 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$here/../target}"
 # under <dir>/<triple>/ and reuses what `make` compiled (TestServer looks there for the server).
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}"
 flag=(); [ "$profile" = release ] && flag=(--release)
-cargo build -q "${flag[@]}" -p grantline-kotlin --lib --bin grantline-kotlin-gen
-built="$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/$profile"
-lib="$built/libgrantline_kotlin.so"
-gen="$built/grantline-kotlin-gen"
+# Two invocations: the generator's dependencies must not change the library's features (see
+# gen/Cargo.toml). The generator is a tool: always the dev profile.
+cargo build -q "${flag[@]}" -p grantline-kotlin --lib
+cargo build -q -p grantline-kotlin-gen
+lib="$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/$profile/libgrantline_kotlin.so"
+gen="$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/debug/grantline-kotlin-gen"
 src="$out/generated-sources/grantline"
 res="$out/native/linux-x86-64"
 rm -rf "$src" "$res"
 mkdir -p "$src" "$res"
 "$gen" generate --library "$lib" --language kotlin --no-format --out-dir "$src" >&2
-"$gen" errors "$src/GrantlineErrors.kt"
+"$gen" errors ../tests/vectors/error_tree.json "$src/GrantlineErrors.kt"
 cp "$lib" "$res/libgrantline_kotlin.so"
 echo "build-native: $profile library and Kotlin sources in $out" >&2
