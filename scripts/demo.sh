@@ -12,13 +12,19 @@ prefetch=$!
 "${MAKE:-make}" --no-print-directory server
 wait "$prefetch" || { echo "(prefetch failed; the demos fetch what they need)"; cat "$prefetch_log"; }
 rm -f "$prefetch_log"
+echo "(server built and downloads done: ${SECONDS} s)"
 source scripts/dev-server.sh
 echo "== grantline-server dev at $ALTER_BASE_URL"
+start=$SECONDS
 echo; echo "== Rust quickstart (core/examples/quickstart.rs)"
 cargo run -q -p grantline --example quickstart
+echo "(Rust: $((SECONDS - start)) s, build included)"
 for lang in python node kotlin; do
   if [ -f "bindings-$lang/scripts/demo.sh" ]; then
+    start=$SECONDS
     echo; echo "== $lang quickstart"
     bash "bindings-$lang/scripts/demo.sh"
+    echo "($lang: $((SECONDS - start)) s, build included)"
   fi
 done
+echo; echo "make demo: every quickstart ran (${SECONDS} s)"
