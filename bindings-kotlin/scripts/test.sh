@@ -4,6 +4,8 @@
 # a real grantline-server, package the jar, and check the jar carries the native library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "== the committed generated Kotlin matches the library (scripts/generate.sh --check)"
+bash scripts/generate.sh --check
 echo "== mvn verify (native library, uniffi bindings, JUnit against grantline-server, jar)"
 mvn -B -ntp -Dstyle.color=never verify
 jar=target/grantline-$(python3 ../scripts/version.py).jar

@@ -1,6 +1,6 @@
 // The root of the exception tree. Every other class (InvalidArgumentException, ApiException,
-// SiblingLabelConflictException, …) is generated from the core's error tree when the package is
-// built (GrantlineErrors.kt, by `grantline-kotlin-gen errors`), each under its parent, so this
+// SiblingLabelConflictException, …) is generated from the core's error tree (GrantlineErrors.kt,
+// by scripts/generate.sh; the test script checks it is current), each under its parent, so this
 // package cannot drift from the tree every grantline language implements
 // (tests/vectors/error_tree.json; ContractTest checks it).
 package dev.grantline
