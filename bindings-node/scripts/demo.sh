@@ -13,7 +13,8 @@ else
   npx napi build --platform $([ "$GRANTLINE_PROFILE" = dev ] || echo --profile "$GRANTLINE_PROFILE") --output-dir native --no-js --dts index.d.ts >/dev/null
   npm run build:ts >/dev/null
 fi
-rm -rf examples/dist
+# Incremental, with its build info inside the output (tsc does not notice a deleted output).
 npx tsc --strict --target ES2022 --module node16 --moduleResolution node16 --types node \
+  --incremental --tsBuildInfoFile examples/dist/.tsbuildinfo \
   --rootDir examples --outDir examples/dist examples/quickstart.ts
 node examples/dist/quickstart.js
