@@ -106,6 +106,9 @@ async function main(): Promise<void> {
   }
   await app.revokeDelegation(own.grantId, env('ALTER_AGENT2_ID'));
   console.log(`  after the app revoked the delegation: ${(await held())?.status}`);
+
+  // close() resolves once the audit record of the agent's request() above is written.
+  await Promise.all([agent.close(), app.close(), first.close(), second.close()]);
 }
 
 main().catch((err: unknown) => {
