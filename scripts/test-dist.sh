@@ -114,7 +114,7 @@ if [ "$QUICK" = 0 ]; then
   for key in linux-x64-gnu linux-x64-musl linux-arm64-gnu linux-arm64-musl; do
     rm -rf "$WORK/npm" && mkdir "$WORK/npm"
     tar xzf "$DIST/grantline-$key-$VERSION.tgz" -C "$WORK/npm"
-    case "$key" in *x64*) arch=x86_64;; *) arch=aarch64;; esac
+    case "$key" in *x64*) arch=x86_64 cpu=x64;; *) arch=aarch64 cpu=arm64;; esac
     case "$key" in *musl) kind=musl-lib libc=musl;; *) kind=gnu-lib libc=glibc;; esac
     "$TOOLS_PY" "$ROOT/scripts/elf_check.py" "$WORK/npm/package/grantline.$key.node" --arch "$arch" --kind "$kind"
     node -e '
@@ -123,7 +123,7 @@ if [ "$QUICK" = 0 ]; then
       const want = { name: `@grantline/${key}`, version, os: "linux", cpu, libc };
       const got = { name: m.name, version: m.version, os: m.os.join(), cpu: m.cpu.join(), libc: m.libc.join() };
       if (JSON.stringify(got) !== JSON.stringify(want)) { console.error(got, "!=", want); process.exit(1); }
-    ' "$WORK/npm/package/package.json" "$key" "$VERSION" "${key#linux-}" "$libc" \
+    ' "$WORK/npm/package/package.json" "$key" "$VERSION" "$cpu" "$libc" \
       2>&1 | sed 's/^/  /' ; [ "${PIPESTATUS[0]}" = 0 ] || fail "@grantline/$key: package.json fields"
   done
   for t in x86_64 aarch64; do
