@@ -5,16 +5,20 @@
 //   - a canned server (bench/canned-server.mjs) replaying that server's recorded answers instantly;
 // then the same list with the server's fault injection adding 5 ms to every request (client CPU
 // per call must not grow with server latency) beside a control (a fixed CPU task run back to back
-// and with 5 ms idle before each run: what idling alone costs on this machine), and calls/s with the event-loop delay
-// (monitorEventLoopDelay p50/p99) while 1,000 calls are in flight.
+// and with 5 ms idle before each run: what idling alone costs on this machine) and, under valgrind's
+// callgrind, the same list's instructions per call with and without the delay; and calls/s with
+// the event-loop delay (monitorEventLoopDelay p50/p99) while 1,000 calls are in flight.
 //
 // Rounds are interleaved (each round runs every client once, in rotating order) so the machine's
 // noise falls on all clients alike; tables show the median of the rounds with min–max.
 //
 //   bash scripts/bench.sh                     (builds the release addon and a release server)
 //   BENCH_ROUNDS=5 BENCH_CALLS=500 BENCH_LOAD_SECONDS=3 node bench/bench.mjs
-import { fork, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//   BENCH_INSTRUCTIONS_ONLY=1 node bench/bench.mjs   (only the callgrind counts: the same on any
+//                                                   machine load, for comparing two builds)
+//   BENCH_INSTRUCTIONS_CALLS=0 skips them (~4 min per client).
+import { fork, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,6 +36,12 @@ const DELAY_MS = 5;
 const CLIENTS = (process.env.BENCH_CLIENTS ?? 'grantline,undici,fetch').split(',');
 const OPS = ['list', 'create'];
 const log = (...a) => console.error(...a);
+const NAMES = {
+  grantline: 'grantline',
+  undici: 'hand-written `undici.request`',
+  fetch: 'hand-written `fetch`',
+  control: 'control: fixed CPU work, no I/O (JSON.parse + walk of the page; idle 5 ms before each)',
+};
 
 // --- servers --------------------------------------------------------------------------------
 const srv = await startServer();
@@ -68,6 +78,77 @@ const TARGETS = {
   'grantline-server': t.base_url,
   canned: cannedUrl,
 };
+
+// --- instructions: the latency question counted by callgrind ------------------------------
+// CPU time on this VM grows for any code that idles between runs (the control below); the
+// client's own work is its instructions (user space, every thread), which idling does not change.
+// Per list call: the difference of a whole worker run of `small` calls and of `small + n` calls
+// (each after min(calls, 50) warm-up calls), so start-up and warm-up cancel out.
+const INSTRUCTIONS_CALLS = Number(process.env.BENCH_INSTRUCTIONS_CALLS ?? 100);
+const INSTRUCTIONS_ONLY = process.env.BENCH_INSTRUCTIONS_ONLY === '1';
+
+async function instructions(kind, calls) {
+  const out = path.join(tmp, `callgrind-${kind}-${calls}.out`);
+  const child = fork(path.join(here, 'worker.mjs'), [], {
+    execPath: 'valgrind',
+    execArgv: ['--tool=callgrind', '--quiet', '--smc-check=all', `--callgrind-out-file=${out}`, process.execPath],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const replies = [];
+  const waiters = [];
+  child.on('message', (m) => (waiters.length ? waiters.shift()(m) : replies.push(m)));
+  const ask = (msg) =>
+    new Promise((resolve, reject) => {
+      waiters.push((m) => (m.ok ? resolve(m.result) : reject(new Error(`${kind}: ${m.error}`))));
+      child.send(msg);
+    });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await ask({ cmd: 'setup', kind, apiKey: t.app_key, baseUrl: t.base_url, managedSecretId: t.managed_secret_id, listBody: recorded.list.body });
+  await ask({ cmd: 'run', op: 'list', calls });
+  child.send({ cmd: 'exit' });
+  const code = await exited;
+  if (code !== 0) throw new Error(`${kind} under callgrind exited (${code})`);
+  const totals = readFileSync(out, 'utf8').split('\n').filter((l) => /^(summary|totals):/.test(l));
+  return Number(totals.at(-1).split(/\s+/)[1]);
+}
+
+const grind = {};
+const which = spawnSync('valgrind', ['--version']);
+for (const kind of INSTRUCTIONS_CALLS > 0 && which.status === 0 ? CLIENTS : []) {
+  grind[kind] = {};
+  const small = 20;
+  for (const setting of ['none', 'delayed']) {
+    if (setting === 'delayed') await srv.fault({ path_prefix: '/sdk/', status: 0, delay_ms: DELAY_MS, times: 1_000_000_000 });
+    try {
+      const [a, b] = [await instructions(kind, small), await instructions(kind, small + INSTRUCTIONS_CALLS)];
+      const made = (n) => Math.min(50, n) + n;
+      grind[kind][setting] = (b - a) / (made(small + INSTRUCTIONS_CALLS) - made(small));
+    } finally {
+      if (setting === 'delayed') await srv.clearFaults();
+    }
+    log(`instructions ${kind} ${setting}: ${Math.round(grind[kind][setting]).toLocaleString('en-US')}/call`);
+  }
+}
+
+function printInstructions() {
+  if (!Object.keys(grind).length) return;
+  console.log(`\n### the same, in instructions per list call (callgrind; ${INSTRUCTIONS_CALLS} calls per setting)\n`);
+  console.log('| client | no delay: instructions/call | +5 ms: instructions/call | change |');
+  console.log('|---|---:|---:|---:|');
+  const n = (x) => Math.round(x).toLocaleString('en-US');
+  for (const [kind, { none, delayed }] of Object.entries(grind)) {
+    const change = (delayed / none - 1) * 100;
+    console.log(`| ${NAMES[kind]} | ${n(none)} | ${n(delayed)} | ${change >= 0 ? '+' : ''}${change.toFixed(1)}% |`);
+  }
+}
+
+if (INSTRUCTIONS_ONLY) {
+  printInstructions();
+  canned.stdin.end();
+  await srv.stop();
+  rmSync(tmp, { recursive: true, force: true });
+  process.exit(0);
+}
 
 // --- workers --------------------------------------------------------------------------------
 function worker(kind, baseUrl) {
@@ -169,12 +250,6 @@ rmSync(tmp, { recursive: true, force: true });
 // --- tables ---------------------------------------------------------------------------------
 const f3 = (x) => x.toFixed(3);
 const spread = (xs) => `${f3(median(xs))} (${f3(Math.min(...xs))}–${f3(Math.max(...xs))})`;
-const NAMES = {
-  grantline: 'grantline',
-  undici: 'hand-written `undici.request`',
-  fetch: 'hand-written `fetch`',
-  control: 'control: fixed CPU work, no I/O (JSON.parse + walk of the page; idle 5 ms before each)',
-};
 const CALL = { list: '`listGrants({ limit: 100 })`', create: '`createManagedSecretGrant`' };
 
 console.log(`\nNode ${process.version}; ${ROUNDS} rounds × ${CALLS} sequential calls per client; median (min–max) of the rounds.`);
@@ -207,6 +282,7 @@ for (const [kind, { none, delayed }] of [...Object.entries(latRuns), ['control',
     `| ${NAMES[kind]} | ${spread(none.map((x) => x.cpuMs))} | ${spread(delayed.map((x) => x.cpuMs))} | ${median(change) >= 0 ? '+' : ''}${median(change).toFixed(1)}% (${Math.min(...change).toFixed(1)}…${Math.max(...change).toFixed(1)}) | ${median(none.map((x) => x.wallMs)).toFixed(1)} → ${median(delayed.map((x) => x.wallMs)).toFixed(1)} |`,
   );
 }
+printInstructions();
 
 console.log(`\n### 1,000 \`listGrants({ limit: 100 })\` calls in flight for ${LOAD_SECONDS} s\n`);
 console.log('| server | client | calls/s | CPU/call (ms) | event-loop delay p50 (ms) | p99 (ms) | max (ms) |');

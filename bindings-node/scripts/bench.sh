@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # One command for the Node benchmark (bench/bench.mjs): installs the package's dev dependencies
 # (undici for the hand-written client), builds the release addon and a release grantline-server,
-# then prints the tables. BENCH_ROUNDS, BENCH_CALLS, BENCH_LATENCY_CALLS, BENCH_LOAD_SECONDS and
-# BENCH_CLIENTS (comma-separated: grantline,undici,fetch) tune it. GRANTLINE_SERVER_BIN, when
-# set, names the server binary to use instead (`make bench-node` passes its release build).
+# then prints the tables. BENCH_ROUNDS, BENCH_CALLS, BENCH_LATENCY_CALLS, BENCH_LOAD_SECONDS,
+# BENCH_CLIENTS (comma-separated: grantline,undici,fetch), BENCH_INSTRUCTIONS_CALLS (0: no
+# callgrind counts) and BENCH_INSTRUCTIONS_ONLY=1 tune it. GRANTLINE_SERVER_BIN, when set, names
+# the server binary to use instead (`make bench-node` passes its release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export npm_config_loglevel=error npm_config_fund=false npm_config_audit=false

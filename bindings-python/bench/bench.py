@@ -1,4 +1,4 @@
-"""grantline (async and blocking) vs alter-sdk 0.29.0 vs the pure-Rust floor, side by side.
+"""grantline (async, on asyncio and uvloop; blocking) vs alter-sdk 0.29.0 vs the pure-Rust floor.
 
 Each client runs in its own process and reports the client process's own CPU per call
 (``time.process_time``: every thread of the process, not wall time), split by thread (the calling
@@ -27,9 +27,11 @@ import asyncio
 import hashlib
 import hmac
 import http.client
+import importlib.util
 import json
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,9 +42,11 @@ import uuid
 from typing import Any, Callable, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CLIENTS = ["grantline", "blocking", "alter_sdk", "floor"]
+ASYNC = ("grantline", "uvloop")  # grantline's async clients: their I/O thread is reported
+CLIENTS = ["grantline", "uvloop", "blocking", "alter_sdk", "floor"]
 NAMES = {
     "grantline": "grantline (async)",
+    "uvloop": "grantline (async, uvloop)",
     "blocking": "grantline.blocking",
     "alter_sdk": "alter-sdk 0.29.0 (async)",
     "floor": "pure-Rust floor (core blocking client)",
@@ -137,7 +141,7 @@ def make_calls(kind: str, info: dict[str, Any]) -> dict[str, Any]:
             "create": create,
             "work": work,
         }
-    mod = __import__("grantline" if kind == "grantline" else "alter_sdk")
+    mod = __import__("alter_sdk" if kind == "alter_sdk" else "grantline")
     app = mod.App(info["app_key"]) if kind == "alter_sdk" else mod.App(
         info["app_key"], base_url=info["base_url"], max_retries=0)
 
@@ -224,7 +228,12 @@ def worker(kind: str, info: dict[str, Any]) -> None:
     """Answers one JSON command per stdin line with one JSON line."""
     os.environ["ALTER_BASE_URL"] = info["base_url"]  # alter_sdk reads it
     calls = make_calls(kind, info)
-    loop = asyncio.new_event_loop()
+    if kind == "uvloop":
+        import uvloop
+
+        loop = uvloop.new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     for line in sys.stdin:
         print(json.dumps(answer(kind, calls, loop, json.loads(line))), flush=True)
@@ -259,6 +268,31 @@ class Worker:
         if not line:
             raise RuntimeError(f"{self.kind} worker exited")
         return dict(json.loads(line))
+
+    @staticmethod
+    def instructions(kind: str, info: dict[str, Any], floor_bin: Optional[str], op: str,
+                     calls: int, keep: Optional[str] = None) -> int:
+        """User-space instructions of a whole worker process (every thread; callgrind) that
+        warms up with min(calls, 50) calls, then makes `calls` more, and exits. With `keep`, the
+        profile stays in that folder (`callgrind_annotate` reads it)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(keep or tmp, f"callgrind.{kind}.{op}.{calls}.out")
+            grind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
+            if kind == "floor":
+                assert floor_bin is not None
+                env = dict(os.environ, GRANTLINE_BENCH_URL=info["base_url"],
+                           GRANTLINE_BENCH_KEY=info["app_key"],
+                           GRANTLINE_BENCH_SECRET=info["managed_secret_id"])
+                subprocess.run([*grind, floor_bin, "--bench", op.replace("100", ""), str(calls)],
+                               env=env, capture_output=True, check=True)
+            else:
+                line = json.dumps({"cmd": "run", "op": op, "calls": calls}) + "\n"
+                subprocess.run([*grind, sys.executable, __file__, "--worker", kind, "--info",
+                                json.dumps(info)], input=line, text=True, capture_output=True,
+                               check=True)
+            with open(out) as f:
+                totals = [ln for ln in f if ln.startswith(("summary:", "totals:"))]
+            return int(totals[-1].split()[1])
 
     def close(self) -> None:
         if self.proc is not None:
@@ -325,6 +359,45 @@ def ratio(num: list[float], den: list[float]) -> str:
     return f"{statistics.median(rs):.2f}× ({min(rs):.2f}–{max(rs):.2f})"
 
 
+def count_instructions(info: dict[str, Any], clients: list[str], floor_bin: Optional[str],
+                       n: int, keep: Optional[str] = None) -> dict[str, dict[str, float]]:
+    """The latency question counted in instructions (callgrind: user space, every thread), which
+    this VM's idling does not change: per list call, the difference of a run of `small` and of
+    `small + n` calls, so start-up and warm-up cancel out. Empty without valgrind or when n is 0."""
+    grind: dict[str, dict[str, float]] = {}
+    small = 20
+    for kind in clients if n and shutil.which("valgrind") else []:
+        grind[kind] = {}
+        for setting in ("none", "delayed"):
+            if setting == "delayed":
+                admin(info, "POST", "/admin/faults", {
+                    "path_prefix": "/sdk/", "status": 0, "delay_ms": DELAY_MS,
+                    "times": 1_000_000_000})
+            try:
+                counts = [Worker.instructions(kind, info, floor_bin, "list100", k,
+                                              keep if setting == "none" else None)
+                          for k in (small, small + n)]
+            finally:
+                if setting == "delayed":
+                    admin(info, "DELETE", "/admin/faults", None)
+            made = [min(k, 50) + k for k in (small, small + n)]
+            grind[kind][setting] = (counts[1] - counts[0]) / (made[1] - made[0])
+            print(f"instructions {kind} {setting}: {grind[kind][setting]:,.0f}/call",
+                  file=sys.stderr)
+    return grind
+
+
+def print_instructions(grind: dict[str, dict[str, float]], n: int) -> None:
+    if not grind:
+        return
+    print(f"\n### the same, in instructions per call (callgrind; {n} calls per setting)\n")
+    print("| client | no delay: instructions/call | +5 ms: instructions/call | change |")
+    print("|---|---:|---:|---:|")
+    for kind, per in grind.items():
+        print(f"| {NAMES[kind]} | {per['none']:,.0f} | {per['delayed']:,.0f} |"
+              f" {(per['delayed'] / per['none'] - 1) * 100:+.1f}% |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--server-bin", required=False)
@@ -332,13 +405,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--latency-calls", type=int, default=200)
+    parser.add_argument("--instructions-calls", type=int, default=100,
+                        help="calls counted under callgrind per client and setting (0: skip)")
+    parser.add_argument("--callgrind-dir",
+                        help="keep the no-delay callgrind profiles here (callgrind_annotate)")
+    parser.add_argument("--instructions-only", action="store_true",
+                        help="only the callgrind count (deterministic: for A/B of a change)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--info", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker, json.loads(args.info))
         return
-    clients = [c for c in CLIENTS if c != "floor" or args.floor_bin]
+    clients = [c for c in CLIENTS if (c != "floor" or args.floor_bin)
+               and (c != "uvloop" or importlib.util.find_spec("uvloop"))]
+    if args.callgrind_dir:
+        os.makedirs(args.callgrind_dir, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.Popen(
             [args.server_bin, "dev", "--listen", "127.0.0.1:0", "--database",
@@ -374,6 +456,12 @@ def main() -> None:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             assert canned.stdout is not None
             canned_url = json.loads(canned.stdout.readline())["base_url"]
+            if args.instructions_only:
+                print_instructions(
+                    count_instructions(dict(info, recording=f"{tmp}/recording.json"), clients,
+                               args.floor_bin, args.instructions_calls, args.callgrind_dir),
+                    args.instructions_calls)
+                return
             targets = {"grantline-server": info["base_url"], "canned": canned_url}
             pool = {
                 target: {
@@ -424,6 +512,9 @@ def main() -> None:
                 print(f"control round {r + 1}: {control['none'][-1]['cpu_ms']:.3f} →"
                       f" {control['delayed'][-1]['cpu_ms']:.3f} ms", file=sys.stderr)
 
+            grind = count_instructions(dict(info, recording=f"{tmp}/recording.json"), clients,
+                               args.floor_bin, args.instructions_calls, args.callgrind_dir)
+
             c64 = {
                 (op, kind): pool["grantline-server"][kind].ask("c64", op, args.calls * 4)["per_s"]
                 for op in ("list100", "create") for kind in ("grantline", "alter_sdk")
@@ -463,7 +554,7 @@ def main() -> None:
                     continue
                 cpu = [x["cpu_ms"] for x in runs]
                 main_t = spread([x["main_ms"] for x in runs]) if "main_ms" in runs[0] else "–"
-                io_t = spread([x["io_ms"] for x in runs]) if kind == "grantline" else "–"
+                io_t = spread([x["io_ms"] for x in runs]) if kind in ASYNC else "–"
                 to_g = "" if kind == "grantline" else ratio(cpu, g)
                 to_b = "" if kind == "blocking" else ratio(cpu, b)
                 print(f"| {OP_NAMES[op]} | {NAMES[kind]} | {spread(cpu)} | {main_t} | {io_t} |"
@@ -486,6 +577,8 @@ def main() -> None:
         print(f"| {NAMES[kind]} | {spread(none)} | {spread(delayed)} |"
               f" {statistics.median(change):+.1f}% ({min(change):+.1f}…{max(change):+.1f}) |"
               f" {wall[0]:.1f} → {wall[1]:.1f} |")
+
+    print_instructions(grind, args.instructions_calls)
 
     print("\n### `request()` against grantline-server and the demo provider\n")
     print(f"{args.rounds} rounds × {args.calls} calls (the lease, the provider call, the audit"

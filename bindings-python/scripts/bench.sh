@@ -11,7 +11,7 @@ VENV="${GRANTLINE_PY_VENV:-$HERE/.venv}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 unset MATURIN_PEP517_ARGS   # measured on the release build, whatever `make` passes
 [ -x "$VENV/bin/python" ] || "${PYTHON:-python3}" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q "maturin>=1.8,<2" "alter-sdk==0.29.0"
+"$VENV/bin/python" -m pip install -q "maturin>=1.8,<2" "alter-sdk==0.29.0" uvloop
 "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$HERE"
 # Where cargo put a binary (CARGO_TARGET_DIR, CARGO_BUILD_TARGET): its JSON output says.
 executable() {
