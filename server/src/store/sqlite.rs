@@ -301,6 +301,36 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
+    /// The lookups of delegations by parent read the `grants_parent` index, not the app's whole
+    /// range of grants: that made a listing's first page cost O(grants) (470 ms at 1M).
+    #[tokio::test]
+    async fn lookups_by_parent_use_the_parent_index() {
+        use crate::store::sql::Engine as _;
+        use crate::store::sql_store::{delegated_agents_stmt, find_delegation_stmt};
+        let engine = SqliteEngine::open("sqlite::memory:").await.unwrap();
+        let parents = ["p1".to_string(), "p2".to_string()];
+        for stmt in [
+            delegated_agents_stmt("app", &parents),
+            find_delegation_stmt("app", "p1", "agent"),
+        ] {
+            let mut explain = Stmt::new("EXPLAIN QUERY PLAN ");
+            explain.sql(&stmt.sql);
+            explain.args.extend(stmt.args);
+            let rows = engine.fetch(explain).await.unwrap();
+            let plan: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.text(3).ok().flatten())
+                .collect();
+            let plan = plan.join("\n");
+            assert!(
+                plan.contains("USING INDEX grants_parent"),
+                "{}:\n{plan}",
+                stmt.sql
+            );
+            assert!(!plan.contains("grants_app_order"), "{}:\n{plan}", stmt.sql);
+        }
+    }
+
     /// A pool may close its connection (a query cut off, a connection found broken) and open a
     /// new one: an in-memory database must still be there when it does.
     #[tokio::test]
