@@ -83,30 +83,20 @@ const TARGETS = {
 // CPU time on this VM grows for any code that idles between runs (the control below); the
 // client's own work is its instructions (user space, every thread), which idling does not change.
 // Per list call: the difference of a whole worker run of `small` calls and of `small + n` calls
-// (each after min(calls, 50) warm-up calls), so start-up and warm-up cancel out.
+// (the same warm-up calls before each), so start-up and warm-up cancel out.
 const INSTRUCTIONS_CALLS = Number(process.env.BENCH_INSTRUCTIONS_CALLS ?? 100);
 const INSTRUCTIONS_ONLY = process.env.BENCH_INSTRUCTIONS_ONLY === '1';
 
-async function instructions(kind, calls) {
+async function instructions(kind, warmUp, calls) {
   const out = path.join(tmp, `callgrind-${kind}-${calls}.out`);
-  const child = fork(path.join(here, 'worker.mjs'), [], {
+  const w = worker(kind, t.base_url, {
     execPath: 'valgrind',
     execArgv: ['--tool=callgrind', '--quiet', '--smc-check=all', `--callgrind-out-file=${out}`, process.execPath],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const replies = [];
-  const waiters = [];
-  child.on('message', (m) => (waiters.length ? waiters.shift()(m) : replies.push(m)));
-  const ask = (msg) =>
-    new Promise((resolve, reject) => {
-      waiters.push((m) => (m.ok ? resolve(m.result) : reject(new Error(`${kind}: ${m.error}`))));
-      child.send(msg);
-    });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  await ask({ cmd: 'setup', kind, apiKey: t.app_key, baseUrl: t.base_url, managedSecretId: t.managed_secret_id, listBody: recorded.list.body });
-  await ask({ cmd: 'run', op: 'list', calls });
-  child.send({ cmd: 'exit' });
-  const code = await exited;
+  await w.ready;
+  await w.ask({ cmd: 'run', op: 'list', calls, warmUp });
+  w.exit();
+  const code = await w.exited;
   if (code !== 0) throw new Error(`${kind} under callgrind exited (${code})`);
   const totals = readFileSync(out, 'utf8').split('\n').filter((l) => /^(summary|totals):/.test(l));
   return Number(totals.at(-1).split(/\s+/)[1]);
@@ -117,12 +107,13 @@ const which = spawnSync('valgrind', ['--version']);
 for (const kind of INSTRUCTIONS_CALLS > 0 && which.status === 0 ? CLIENTS : []) {
   grind[kind] = {};
   const small = 20;
+  const warmUp = 50; // V8 is still tiering the decoder up after 20 calls (counts swung by 20%)
   for (const setting of ['none', 'delayed']) {
     if (setting === 'delayed') await srv.fault({ path_prefix: '/sdk/', status: 0, delay_ms: DELAY_MS, times: 1_000_000_000 });
     try {
-      const [a, b] = [await instructions(kind, small), await instructions(kind, small + INSTRUCTIONS_CALLS)];
-      const made = (n) => Math.min(50, n) + n;
-      grind[kind][setting] = (b - a) / (made(small + INSTRUCTIONS_CALLS) - made(small));
+      const a = await instructions(kind, warmUp, small);
+      const b = await instructions(kind, warmUp, small + INSTRUCTIONS_CALLS);
+      grind[kind][setting] = (b - a) / INSTRUCTIONS_CALLS;
     } finally {
       if (setting === 'delayed') await srv.clearFaults();
     }
@@ -151,8 +142,10 @@ if (INSTRUCTIONS_ONLY) {
 }
 
 // --- workers --------------------------------------------------------------------------------
-function worker(kind, baseUrl) {
-  const child = fork(path.join(here, 'worker.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** A client's worker process; `options` go to `fork` (the callgrind runs start it under valgrind). */
+function worker(kind, baseUrl, options = {}) {
+  const child = fork(path.join(here, 'worker.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...options });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   let pending = null;
   child.on('message', (m) => {
     const p = pending;
@@ -174,7 +167,7 @@ function worker(kind, baseUrl) {
     managedSecretId: t.managed_secret_id,
     listBody: recorded.list.body,
   });
-  return { kind, ask, ready, exit: () => child.send({ cmd: 'exit' }) };
+  return { kind, ask, ready, exited, exit: () => child.send({ cmd: 'exit' }) };
 }
 
 const workers = {};

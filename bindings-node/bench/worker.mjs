@@ -81,10 +81,13 @@ function setup({ kind, apiKey, baseUrl, managedSecretId, listBody }) {
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** `calls` sequential calls of `op`; with `idleMs`, the process idles that long between calls. */
-async function run({ op, calls, idleMs = 0 }) {
+/**
+ * `calls` sequential calls of `op` after `warmUp` uncounted ones (JIT, pool, actor id); with
+ * `idleMs`, the process idles that long between calls.
+ */
+async function run({ op, calls, idleMs = 0, warmUp = Math.min(50, calls) }) {
   const call = ops[op];
-  for (let i = 0; i < Math.min(50, calls); i++) await call(); // warm: JIT, pool, actor id
+  for (let i = 0; i < warmUp; i++) await call();
   const t0 = threads();
   const c0 = process.cpuUsage();
   const w0 = performance.now();

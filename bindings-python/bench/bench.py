@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import hmac
 import http.client
@@ -190,6 +191,7 @@ def answer(kind: str, calls: dict[str, Any], loop: asyncio.AbstractEventLoop,
     if cmd["cmd"] == "request":  # async clients, against grantline-server
         return dict(call(n))
     if cmd["cmd"] == "run":
+        warm_up = cmd.get("warm_up", min(n, 50))  # uncounted calls first (JIT, pool, actor id)
         if kind == "blocking":
             idle = cmd.get("idle_ms", 0) / 1000
 
@@ -199,14 +201,14 @@ def answer(kind: str, calls: dict[str, Any], loop: asyncio.AbstractEventLoop,
                         time.sleep(idle)
                     call()
 
-            many(min(n, 50))
+            many(warm_up)
             return timed(n, lambda: many(n))
 
         async def seq(k: int) -> None:
             for _ in range(k):
                 await call()
 
-        loop.run_until_complete(seq(min(n, 50)))
+        loop.run_until_complete(seq(warm_up))
         return timed(n, lambda: loop.run_until_complete(seq(n)))
 
     # "c64": calls/s with 64 in flight (async clients)
@@ -228,6 +230,7 @@ def worker(kind: str, info: dict[str, Any]) -> None:
     """Answers one JSON command per stdin line with one JSON line."""
     os.environ["ALTER_BASE_URL"] = info["base_url"]  # alter_sdk reads it
     calls = make_calls(kind, info)
+    loop: asyncio.AbstractEventLoop
     if kind == "uvloop":
         import uvloop
 
@@ -242,23 +245,34 @@ def worker(kind: str, info: dict[str, Any]) -> None:
 # --- the parent -----------------------------------------------------------------------------
 
 
+def worker_argv(kind: str, info: dict[str, Any]) -> list[str]:
+    """A Python client's worker process (this file, answering commands on stdin)."""
+    return [sys.executable, __file__, "--worker", kind, "--info", json.dumps(info)]
+
+
+def floor_run(floor_bin: Optional[str], info: dict[str, Any], op: str, calls: int,
+              warm_up: Optional[int] = None) -> tuple[list[str], dict[str, str]]:
+    """One run of the Rust floor (a process per run): its command line and environment."""
+    assert floor_bin is not None
+    argv = [floor_bin, "--bench", op.replace("100", ""), str(calls)]
+    env = dict(os.environ, GRANTLINE_BENCH_URL=info["base_url"],
+               GRANTLINE_BENCH_KEY=info["app_key"],
+               GRANTLINE_BENCH_SECRET=info["managed_secret_id"])
+    return argv + ([str(warm_up)] if warm_up is not None else []), env
+
+
 class Worker:
     def __init__(self, kind: str, info: dict[str, Any], floor_bin: Optional[str]) -> None:
         self.kind, self.info, self.floor_bin = kind, info, floor_bin
         self.proc: Optional[subprocess.Popen[str]] = None
         if kind != "floor":
-            self.proc = subprocess.Popen(
-                [sys.executable, __file__, "--worker", kind, "--info", json.dumps(info)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            self.proc = subprocess.Popen(worker_argv(kind, info), stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, text=True)
 
     def ask(self, cmd: str, op: str, calls: int, idle_ms: int = 0) -> dict[str, float]:
-        if self.proc is None:  # the Rust floor: one process per run
-            assert self.floor_bin is not None
-            env = dict(os.environ, GRANTLINE_BENCH_URL=self.info["base_url"],
-                       GRANTLINE_BENCH_KEY=self.info["app_key"],
-                       GRANTLINE_BENCH_SECRET=self.info["managed_secret_id"])
-            out = subprocess.run([self.floor_bin, "--bench", op.replace("100", ""), str(calls)],
-                                 env=env, capture_output=True, text=True, check=True)
+        if self.proc is None:
+            argv, env = floor_run(self.floor_bin, self.info, op, calls)
+            out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
             return dict(json.loads(out.stdout.strip().splitlines()[-1]))
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(
@@ -268,31 +282,6 @@ class Worker:
         if not line:
             raise RuntimeError(f"{self.kind} worker exited")
         return dict(json.loads(line))
-
-    @staticmethod
-    def instructions(kind: str, info: dict[str, Any], floor_bin: Optional[str], op: str,
-                     calls: int, keep: Optional[str] = None) -> int:
-        """User-space instructions of a whole worker process (every thread; callgrind) that
-        warms up with min(calls, 50) calls, then makes `calls` more, and exits. With `keep`, the
-        profile stays in that folder (`callgrind_annotate` reads it)."""
-        with tempfile.TemporaryDirectory() as tmp:
-            out = os.path.join(keep or tmp, f"callgrind.{kind}.{op}.{calls}.out")
-            grind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
-            if kind == "floor":
-                assert floor_bin is not None
-                env = dict(os.environ, GRANTLINE_BENCH_URL=info["base_url"],
-                           GRANTLINE_BENCH_KEY=info["app_key"],
-                           GRANTLINE_BENCH_SECRET=info["managed_secret_id"])
-                subprocess.run([*grind, floor_bin, "--bench", op.replace("100", ""), str(calls)],
-                               env=env, capture_output=True, check=True)
-            else:
-                line = json.dumps({"cmd": "run", "op": op, "calls": calls}) + "\n"
-                subprocess.run([*grind, sys.executable, __file__, "--worker", kind, "--info",
-                                json.dumps(info)], input=line, text=True, capture_output=True,
-                               check=True)
-            with open(out) as f:
-                totals = [ln for ln in f if ln.startswith(("summary:", "totals:"))]
-            return int(totals[-1].split()[1])
 
     def close(self) -> None:
         if self.proc is not None:
@@ -359,13 +348,34 @@ def ratio(num: list[float], den: list[float]) -> str:
     return f"{statistics.median(rs):.2f}× ({min(rs):.2f}–{max(rs):.2f})"
 
 
+def instructions(kind: str, info: dict[str, Any], floor_bin: Optional[str], op: str,
+                 warm_up: int, calls: int, keep: Optional[str] = None) -> int:
+    """User-space instructions of a whole client process (every thread; callgrind) that makes
+    `warm_up` calls, then `calls` more, and exits. With `keep`, the profile stays in that folder
+    (`callgrind_annotate` reads it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(keep or tmp, f"callgrind.{kind}.{op}.{calls}.out")
+        grind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--quiet"]
+        if kind == "floor":
+            argv, env = floor_run(floor_bin, info, op, calls, warm_up)
+            subprocess.run([*grind, *argv], env=env, capture_output=True, check=True)
+        else:
+            line = json.dumps({"cmd": "run", "op": op, "calls": calls, "warm_up": warm_up})
+            subprocess.run([*grind, *worker_argv(kind, info)], input=line + "\n", text=True,
+                           capture_output=True, check=True)
+        with open(out) as f:
+            totals = [ln for ln in f if ln.startswith(("summary:", "totals:"))]
+        return int(totals[-1].split()[1])
+
+
 def count_instructions(info: dict[str, Any], clients: list[str], floor_bin: Optional[str],
                        n: int, keep: Optional[str] = None) -> dict[str, dict[str, float]]:
     """The latency question counted in instructions (callgrind: user space, every thread), which
     this VM's idling does not change: per list call, the difference of a run of `small` and of
-    `small + n` calls, so start-up and warm-up cancel out. Empty without valgrind or when n is 0."""
+    `small + n` calls (the same warm-up before each), so start-up and warm-up cancel out. Empty
+    without valgrind or when n is 0."""
     grind: dict[str, dict[str, float]] = {}
-    small = 20
+    small = warm_up = 20
     for kind in clients if n and shutil.which("valgrind") else []:
         grind[kind] = {}
         for setting in ("none", "delayed"):
@@ -374,14 +384,13 @@ def count_instructions(info: dict[str, Any], clients: list[str], floor_bin: Opti
                     "path_prefix": "/sdk/", "status": 0, "delay_ms": DELAY_MS,
                     "times": 1_000_000_000})
             try:
-                counts = [Worker.instructions(kind, info, floor_bin, "list100", k,
-                                              keep if setting == "none" else None)
+                counts = [instructions(kind, info, floor_bin, "list100", warm_up, k,
+                                       keep if setting == "none" else None)
                           for k in (small, small + n)]
             finally:
                 if setting == "delayed":
                     admin(info, "DELETE", "/admin/faults", None)
-            made = [min(k, 50) + k for k in (small, small + n)]
-            grind[kind][setting] = (counts[1] - counts[0]) / (made[1] - made[0])
+            grind[kind][setting] = (counts[1] - counts[0]) / n
             print(f"instructions {kind} {setting}: {grind[kind][setting]:,.0f}/call",
                   file=sys.stderr)
     return grind
@@ -449,23 +458,24 @@ def main() -> None:
                 status, actor_id, text = signed_post(info, path, body, actor)
                 assert status in (200, 201), (status, text)
                 recording[name] = {"status": status, "actor_id": actor_id, "body": text}
-            with open(f"{tmp}/recording.json", "w") as f:
+            recording_path = f"{tmp}/recording.json"
+            with open(recording_path, "w") as f:
                 json.dump(recording, f)
             canned = subprocess.Popen(
-                [sys.executable, os.path.join(HERE, "canned_server.py"), f"{tmp}/recording.json"],
+                [sys.executable, os.path.join(HERE, "canned_server.py"), recording_path],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             assert canned.stdout is not None
             canned_url = json.loads(canned.stdout.readline())["base_url"]
+            grind = functools.partial(count_instructions, dict(info, recording=recording_path),
+                                      clients, args.floor_bin, args.instructions_calls,
+                                      args.callgrind_dir)
             if args.instructions_only:
-                print_instructions(
-                    count_instructions(dict(info, recording=f"{tmp}/recording.json"), clients,
-                               args.floor_bin, args.instructions_calls, args.callgrind_dir),
-                    args.instructions_calls)
+                print_instructions(grind(), args.instructions_calls)
                 return
             targets = {"grantline-server": info["base_url"], "canned": canned_url}
             pool = {
                 target: {
-                    k: Worker(k, dict(info, base_url=url, recording=f"{tmp}/recording.json"),
+                    k: Worker(k, dict(info, base_url=url, recording=recording_path),
                               args.floor_bin)
                     for k in clients
                 }
@@ -512,8 +522,7 @@ def main() -> None:
                 print(f"control round {r + 1}: {control['none'][-1]['cpu_ms']:.3f} →"
                       f" {control['delayed'][-1]['cpu_ms']:.3f} ms", file=sys.stderr)
 
-            grind = count_instructions(dict(info, recording=f"{tmp}/recording.json"), clients,
-                               args.floor_bin, args.instructions_calls, args.callgrind_dir)
+            counted = grind()
 
             c64 = {
                 (op, kind): pool["grantline-server"][kind].ask("c64", op, args.calls * 4)["per_s"]
@@ -578,7 +587,7 @@ def main() -> None:
               f" {statistics.median(change):+.1f}% ({min(change):+.1f}…{max(change):+.1f}) |"
               f" {wall[0]:.1f} → {wall[1]:.1f} |")
 
-    print_instructions(grind, args.instructions_calls)
+    print_instructions(counted, args.instructions_calls)
 
     print("\n### `request()` against grantline-server and the demo provider\n")
     print(f"{args.rounds} rounds × {args.calls} calls (the lease, the provider call, the audit"

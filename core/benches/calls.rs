@@ -5,9 +5,11 @@
 //!
 //! ```sh
 //! GRANTLINE_BENCH_URL=http://127.0.0.1:PORT GRANTLINE_BENCH_KEY=alter_rk_… \
-//!   GRANTLINE_BENCH_SECRET=<managed secret id> cargo bench -p grantline --bench calls -- list 500
+//!   GRANTLINE_BENCH_SECRET=<managed secret id> cargo bench -p grantline --bench calls -- list 500 [WARM_UP]
 //! ```
 //!
+//! `WARM_UP` uncounted calls come first (default: min(calls, 50)); the Python benchmark's callgrind
+//! counts pass the same number to two runs of different lengths and take the difference.
 //! Prints one JSON line: `{"cpu_ms": …, "wall_ms": …}` per call. Without the variables it prints
 //! how to run it and exits (so `cargo bench` alone does not fail). It allocates with mimalloc,
 //! as the Python and Node bindings do, so a comparison with them is of the binding's own cost.
@@ -50,6 +52,11 @@ fn main() {
         .collect();
     let op = args.first().map_or("list", String::as_str).to_owned();
     let calls: u32 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(500);
+    // Uncounted calls first (the pool, the actor id): min(calls, 50) unless given.
+    let warm_up: u32 = args
+        .get(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(calls.min(50));
     let app = App::builder(key)
         .base_url(url)
         .max_retries(0)
@@ -75,7 +82,7 @@ fn main() {
         }
         other => panic!("unknown operation {other}: list or create"),
     };
-    for _ in 0..calls.min(50) {
+    for _ in 0..warm_up {
         call();
     }
     let (cpu0, wall0) = (cpu_ns(), Instant::now());
