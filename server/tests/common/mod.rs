@@ -308,3 +308,23 @@ impl Env {
         json!({"principal": {"type": "system", "label": label}, "grant_policy": {}})
     }
 }
+
+/// Runs `check` until it passes, every 50 ms for up to 15 s, and panics with its last complaint.
+/// For work a test has set going but cannot await (a request whose client went away): the
+/// check must be one that only a transient state fails, so a real loss still fails the test.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        match check().await {
+            Ok(()) => return,
+            Err(why) if tokio::time::Instant::now() >= deadline => {
+                panic!("{what}: still failing after 15 s: {why}")
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+}
