@@ -1,8 +1,15 @@
 //! Parsing a 100-item `list_grants` page (the body the server sends for `limit=100`).
-//! `cargo bench -p grantline --bench parse` (release). Prints µs per page, median of 7 rounds.
+//! `cargo bench -p grantline --bench parse [-- PER_ROUND]` (release). Prints µs per page, median
+//! of 7 rounds of `PER_ROUND` parses (default 2,000). For instructions per page, run the built
+//! bench under `valgrind --tool=callgrind --toggle-collect='*GrantPage::from_slice*'` with a small
+//! `PER_ROUND` and divide the total by 14 × `PER_ROUND`.
 
 use grantline::GrantPage;
 use std::time::Instant;
+
+// As the Python and Node bindings allocate.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The keys in the order the server sends them (`grant_kind` first), not sorted.
 fn item(i: usize) -> String {
@@ -35,9 +42,8 @@ fn item(i: usize) -> String {
     format!(r#"{{"grant_kind":"managed_secret",{}"#, &rest[1..])
 }
 
-fn time_page(what: &str, body: &[u8]) {
+fn time_page(what: &str, body: &[u8], per_round: u32) {
     let rounds = 7;
-    let per_round = 2_000;
     let mut micros: Vec<f64> = (0..rounds)
         .map(|_| {
             let t = Instant::now();
@@ -57,12 +63,17 @@ fn time_page(what: &str, body: &[u8]) {
 }
 
 fn main() {
+    let per_round: u32 = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000);
     let items: Vec<String> = (0..100).map(item).collect();
     let body = format!(
         r#"{{"grants":[{}],"total":120,"limit":100,"offset":0,"has_more":true}}"#,
         items.join(",")
     );
-    time_page("grant_kind first", body.as_bytes());
+    time_page("grant_kind first", body.as_bytes(), per_round);
     let sorted: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
-    time_page("keys sorted", sorted.to_string().as_bytes());
+    time_page("keys sorted", sorted.to_string().as_bytes(), per_round);
 }

@@ -14,6 +14,8 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 use time::OffsetDateTime;
 
+mod fast;
+
 impl<'de> Accept<'de> for CredentialKind {
     fn from_str(s: Cow<'de, str>) -> Option<Self> {
         match &*s {
@@ -516,27 +518,40 @@ pub struct GrantPage {
 impl GrantPage {
     /// Parses a `list_grants` response body.
     pub fn from_slice(body: &[u8]) -> Result<Self, serde_json::Error> {
-        #[derive(Deserialize)]
-        struct Raw {
-            grants: Vec<GrantItem>,
-            total: u64,
-            limit: u32,
-            offset: u64,
-            has_more: bool,
-        }
         // Validating UTF-8 once up front is much cheaper than string by string.
-        let raw: Raw = match std::str::from_utf8(body) {
-            Ok(text) => serde_json::from_str(text)?,
-            Err(_) => serde_json::from_slice(body)?,
-        };
-        Ok(GrantPage {
+        match std::str::from_utf8(body) {
+            Ok(text) => fast::page(text).map_or_else(|| Self::from_str_general(text), Ok),
+            Err(_) => serde_json::from_slice::<RawPage>(body).map(Self::from),
+        }
+    }
+
+    /// The general reading: serde over the whole body. [`fast::page`] answers the same or
+    /// nothing.
+    fn from_str_general(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str::<RawPage>(text).map(Self::from)
+    }
+}
+
+impl From<RawPage> for GrantPage {
+    fn from(raw: RawPage) -> Self {
+        GrantPage {
             grants: raw.grants,
             total: raw.total,
             limit: raw.limit,
             offset: raw.offset,
             has_more: raw.has_more,
-        })
+        }
     }
+}
+
+/// A page as serde reads it (the general path).
+#[derive(Deserialize)]
+struct RawPage {
+    grants: Vec<GrantItem>,
+    total: u64,
+    limit: u32,
+    offset: u64,
+    has_more: bool,
 }
 
 /// What `revoke_grant` returns.
@@ -611,5 +626,137 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A page as grantline-server sends it, with every field kind the fast path reads natively
+    /// or hands on: a policy, a scope list, escapes, an unknown field with a nested value, an
+    /// OAuth item and an item of an unknown kind.
+    fn server_shaped_page() -> String {
+        let ms = |i: usize, extra: &str| {
+            format!(
+                r#"{{"grant_kind":"managed_secret","grant_id":"0b7d6c1e-{i:04}","managed_secret_id":"9b1d","managed_secret_slug":"stripe","managed_secret_name":"Stripe","agent_id":null,"account_identifier":"acct","status":"active","expires_at":null,"grant_expires_at":"2026-12-25T09:00:00Z","created_at":"2026-11-25T09:00:00.123456Z","last_used_at":null,"principal_type":"system","access_via":"ownership","delegated_at":null,"label":"seed-{i}","credential_id":"5c1a","parent_grant_id":null,"grant_policy":null,"depth":0,"delegable":false,"scope_constraint":null,"credential_kind":"developer","credential_label":null,"revoked_at":null{extra}}}"#
+            )
+        };
+        let items = [
+            ms(0, ""),
+            ms(1, r#","grant_policy":{"max_ttl_seconds":60},"x":{"y":[1,2.5,"\""]}"#)
+                .replace(r#""grant_policy":null,"#, ""),
+            ms(2, "").replace(r#""label":"seed-2""#, r#""label":"s\u00e9ed\n2""#),
+            ms(3, "")
+                .replace(r#""scope_constraint":null"#, r#""scope_constraint":["a",1,"b"]"#)
+                .replace(r#""depth":0"#, r#""depth":3"#)
+                .replace(r#""delegable":false"#, r#""delegable":true"#)
+                .replace(r#""credential_kind":"developer""#, r#""credential_kind":"other""#),
+            r#"{"grant_kind":"oauth","grant_id":"o1","provider_id":"google","scopes":["s"],"status":"active","created_at":"2026-11-25T09:00:00Z","principal_type":"user"}"#.to_owned(),
+            r#"{"grant_kind":"future","grant_id":"f1","n":1}"#.to_owned(),
+        ];
+        format!(
+            r#"{{"grants":[{}],"total":120,"limit":100,"offset":0,"has_more":true}}"#,
+            items.join(",")
+        )
+    }
+
+    /// The fast path answers exactly what the general path answers, or nothing: on every vector
+    /// page and on thousands of mutations of a server-shaped page (bytes dropped or doubled, JSON
+    /// tokens put in). A fast path that gave up on everything would pass that, so it must also
+    /// read the unmutated pages and a good share of the mutations itself. A longer run:
+    /// `GRANTLINE_MUTATIONS=500000 GRANTLINE_MUTATION_SEED=7 cargo test --release -p grantline
+    /// --lib fast_path`.
+    #[test]
+    fn fast_path_agrees_with_the_general_path() {
+        let env_or = |name: &str, default: u64| {
+            std::env::var(name)
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(default)
+        };
+        let agree = |text: &str| -> bool {
+            let Some(fast) = fast::page(text) else {
+                return false;
+            };
+            match GrantPage::from_str_general(text) {
+                Ok(general) => assert_eq!(fast, general, "{text}"),
+                Err(e) => {
+                    panic!("the fast path read a page the general path rejects ({e}): {text}")
+                }
+            }
+            true
+        };
+        let base = server_shaped_page();
+        assert!(agree(&base), "the fast path reads a server's page");
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::from_str::<Value>(&base).unwrap()).unwrap();
+        assert!(agree(&pretty), "the fast path reads a pretty-printed page");
+        let v: Value =
+            serde_json::from_str(include_str!("../../tests/vectors/models.json")).unwrap();
+        for case in v["list_pages"].as_array().unwrap() {
+            for reverse in [false, true] {
+                agree(&page_text(&case["response"], reverse));
+            }
+        }
+        const TOKENS: &[&str] = &[
+            "\"",
+            "\\",
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            " ",
+            "0",
+            "01",
+            "-1",
+            "1.5",
+            "1e3",
+            "18446744073709551616",
+            "null",
+            "true",
+            "false",
+            "nul",
+            "\u{1}",
+            "\"x\"",
+            "\\u0041",
+            "é",
+            "{}",
+            "[]",
+            "\"a\":1,",
+        ];
+        let mut seed: u64 = env_or("GRANTLINE_MUTATION_SEED", 0x9e37_79b9_7f4a_7c15);
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut tried, mut read) = (0, 0);
+        for _ in 0..env_or("GRANTLINE_MUTATIONS", 20_000) {
+            let mut bytes = [&base, &pretty][next(2)].clone().into_bytes();
+            for _ in 0..1 + next(2) {
+                let at = next(bytes.len());
+                match next(4) {
+                    0 => {
+                        bytes.remove(at);
+                    }
+                    1 => bytes.insert(at, bytes[at]),
+                    2 => {
+                        let t = TOKENS[next(TOKENS.len())].as_bytes();
+                        bytes.splice(at..at + 1, t.iter().copied());
+                    }
+                    _ => {
+                        let t = TOKENS[next(TOKENS.len())].as_bytes();
+                        bytes.splice(at..at, t.iter().copied());
+                    }
+                }
+            }
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                tried += 1;
+                read += usize::from(agree(text));
+            }
+        }
+        assert!(
+            read * 5 > tried,
+            "the fast path read only {read} of {tried} mutated pages"
+        );
     }
 }

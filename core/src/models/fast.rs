@@ -1,0 +1,540 @@
+//! The list page's fast path: a reader for pages in the shape servers send (compact or not,
+//! `grant_kind` first, plain strings), which costs a fraction of the general serde reading — a
+//! list call is mostly its parse.
+//!
+//! It answers exactly what the general path ([`GrantPage::from_slice_general`]) answers, or
+//! nothing: every value it does not read itself (a nested object, an array, a string with an
+//! escape, a number that is not a small integer) is cut out whole and handed to the same field
+//! reader the general path uses; an item it cannot read goes whole to the general item reader;
+//! anything else — an error included — returns `None`, and the caller reads the whole page the
+//! general way, so an error message is always the general path's. The differential test in
+//! `models.rs` checks both paths on mutated pages.
+
+use super::{
+    CredentialKind, GrantItem, GrantPage, ManagedSecretGrantItem, depth, lenient_or_ownership,
+    lenient_policy, lenient_strings, ownership,
+};
+use crate::lenient::{Accept, lenient, lenient_or_default};
+use crate::time_fmt;
+use serde::Deserialize;
+use std::borrow::Cow;
+use time::OffsetDateTime;
+
+/// Reads `text` as a page, or returns `None` when the general path must.
+pub(super) fn page(text: &str) -> Option<GrantPage> {
+    let mut c = Cursor {
+        b: text.as_bytes(),
+        s: text,
+        i: 0,
+    };
+    let (mut grants, mut total, mut limit, mut offset, mut has_more) =
+        (None, None, None, None, None);
+    c.eat(b'{')?;
+    if c.peek()? != b'}' {
+        loop {
+            let key = c.key()?;
+            match key {
+                "grants" if grants.is_none() => grants = Some(c.items()?),
+                "total" if total.is_none() => total = Some(c.uint()?),
+                "limit" if limit.is_none() => limit = Some(u32::try_from(c.uint()?).ok()?),
+                "offset" if offset.is_none() => offset = Some(c.uint()?),
+                "has_more" if has_more.is_none() => has_more = Some(c.boolean()?),
+                "grants" | "total" | "limit" | "offset" | "has_more" => return None,
+                _ => c.skip_unknown()?,
+            }
+            if !c.next_entry()? {
+                break;
+            }
+        }
+    } else {
+        c.i += 1;
+    }
+    c.ws();
+    if c.i != c.b.len() {
+        return None;
+    }
+    Some(GrantPage {
+        grants: grants?,
+        total: total?,
+        limit: limit?,
+        offset: offset?,
+        has_more: has_more?,
+    })
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    s: &'a str,
+    i: usize,
+}
+
+/// One 8-byte word at a time: a byte of `"`, `\` or a control character ends a plain string.
+fn stop_in(word: u64) -> u64 {
+    const ONES: u64 = u64::MAX / 255;
+    let ctrl = word.wrapping_sub(ONES * 0x20) & !word;
+    let q = word ^ (ONES * u64::from(b'"'));
+    let quote = q.wrapping_sub(ONES) & !q;
+    let bs = word ^ (ONES * u64::from(b'\\'));
+    let backslash = bs.wrapping_sub(ONES) & !bs;
+    (ctrl | quote | backslash) & (ONES << 7)
+}
+
+impl<'a> Cursor<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.i += 1)
+    }
+
+    /// After an entry: `true` at `,` (another follows), `false` at `}`.
+    fn next_entry(&mut self) -> Option<bool> {
+        self.next(b'}')
+    }
+
+    fn next(&mut self, close: u8) -> Option<bool> {
+        match self.peek()? {
+            b',' => {
+                self.i += 1;
+                Some(true)
+            }
+            b if b == close => {
+                self.i += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// A string without escapes or control characters, at the cursor (after whitespace).
+    fn plain_str(&mut self) -> Option<&'a str> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.i + 1;
+        let mut j = start;
+        while let Some(chunk) = self.b.get(j..j + 8) {
+            let stop = stop_in(u64::from_le_bytes(chunk.try_into().ok()?));
+            if stop != 0 {
+                j += stop.trailing_zeros() as usize / 8;
+                return self.end_str(start, j);
+            }
+            j += 8;
+        }
+        while let Some(&b) = self.b.get(j) {
+            if b == b'"' || b == b'\\' || b < 0x20 {
+                return self.end_str(start, j);
+            }
+            j += 1;
+        }
+        None
+    }
+
+    fn end_str(&mut self, start: usize, at: usize) -> Option<&'a str> {
+        if self.b[at] != b'"' {
+            return None;
+        }
+        self.i = at + 1;
+        // Both ends are ASCII quotes, so this is a char boundary.
+        self.s.get(start..at)
+    }
+
+    /// An object key and its colon.
+    fn key(&mut self) -> Option<&'a str> {
+        let k = self.plain_str()?;
+        self.eat(b':')?;
+        Some(k)
+    }
+
+    /// Field `expected` of [`MS_QUOTED`] if its key is next (the cursor then past its colon).
+    fn predicted_key(&mut self, expected: usize) -> Option<usize> {
+        let quoted = MS_QUOTED.get(expected)?;
+        self.ws();
+        if !self.b[self.i..].starts_with(quoted.as_bytes()) {
+            return None;
+        }
+        let at = self.i;
+        self.i += quoted.len();
+        if self.eat(b':').is_none() {
+            self.i = at;
+            return None;
+        }
+        Some(expected)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        if self.b[self.i..].starts_with(word) && !self.word_continues(self.i + word.len()) {
+            self.i += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether a letter or digit follows at `at` (then a literal or number did not end there).
+    fn word_continues(&self, at: usize) -> bool {
+        self.b
+            .get(at)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'))
+    }
+
+    fn null(&mut self) -> bool {
+        self.peek() == Some(b'n') && self.literal(b"null")
+    }
+
+    fn boolean(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b't' if self.literal(b"true") => Some(true),
+            b'f' if self.literal(b"false") => Some(false),
+            _ => None,
+        }
+    }
+
+    /// A non-negative integer in JSON's form (no leading zero, no fraction or exponent).
+    fn uint(&mut self) -> Option<u64> {
+        self.ws();
+        let start = self.i;
+        let mut n: u64 = 0;
+        while let Some(d @ b'0'..=b'9') = self.b.get(self.i) {
+            n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+            self.i += 1;
+        }
+        let len = self.i - start;
+        if len == 0 || (len > 1 && self.b[start] == b'0') || self.word_continues(self.i) {
+            return None;
+        }
+        Some(n)
+    }
+
+    /// The text of the value at the cursor, cut out by structure alone (strings and nesting,
+    /// at most 64 deep: deeper, the general path's own nesting limit may apply); the field reader
+    /// it goes to checks it.
+    fn raw_value(&mut self) -> Option<&'a str> {
+        self.ws();
+        let start = self.i;
+        let mut depth = 0usize;
+        loop {
+            let b = *self.b.get(self.i)?;
+            match b {
+                b'"' => {
+                    self.i += 1;
+                    loop {
+                        match *self.b.get(self.i)? {
+                            b'"' => break,
+                            b'\\' => self.i += 2,
+                            _ => self.i += 1,
+                        }
+                    }
+                    self.i += 1;
+                }
+                b'{' | b'[' if depth < 64 => {
+                    depth += 1;
+                    self.i += 1;
+                }
+                b'{' | b'[' => return None,
+                b'}' | b']' if depth > 0 => {
+                    depth -= 1;
+                    self.i += 1;
+                }
+                b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t' if depth == 0 => break,
+                _ => self.i += 1,
+            }
+            if depth == 0 && matches!(b, b'"' | b'}' | b']') {
+                break;
+            }
+        }
+        self.s.get(start..self.i).filter(|v| !v.is_empty())
+    }
+
+    /// The value at the cursor through `read`, a field reader of the general path.
+    fn read_with<T>(
+        &mut self,
+        read: impl FnOnce(
+            &mut serde_json::Deserializer<serde_json::de::StrRead<'a>>,
+        ) -> serde_json::Result<T>,
+    ) -> Option<T> {
+        let raw = self.raw_value()?;
+        let mut de = serde_json::Deserializer::from_str(raw);
+        let v = read(&mut de).ok()?;
+        de.end().ok()?;
+        Some(v)
+    }
+
+    /// An unknown field's value: skipped, but checked to be JSON as the general path does.
+    fn skip_unknown(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' if self.plain_str().is_some() => Some(()),
+            b'n' if self.null() => Some(()),
+            b't' | b'f' if self.boolean().is_some() => Some(()),
+            _ => self.read_with(|d| serde::de::IgnoredAny::deserialize(d).map(drop)),
+        }
+    }
+
+    fn items(&mut self) -> Option<Vec<GrantItem>> {
+        self.eat(b'[')?;
+        let mut items = Vec::new();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(items);
+        }
+        loop {
+            self.ws();
+            let start = self.i;
+            let item = match self.managed_secret_item() {
+                Some(item) => GrantItem::ManagedSecret(item),
+                None => {
+                    self.i = start;
+                    self.read_with(|d| GrantItem::deserialize(d))?
+                }
+            };
+            items.push(item);
+            if !self.next(b']')? {
+                return Some(items);
+            }
+        }
+    }
+
+    /// A string field: a plain string natively, anything else through `read`.
+    fn string_or<T>(
+        &mut self,
+        plain: impl FnOnce(&'a str) -> Option<T>,
+        null: Option<T>,
+        read: impl FnOnce(
+            &mut serde_json::Deserializer<serde_json::de::StrRead<'a>>,
+        ) -> serde_json::Result<T>,
+    ) -> Option<T> {
+        match self.peek()? {
+            b'"' => {
+                let at = self.i;
+                match self.plain_str() {
+                    Some(s) => plain(s),
+                    None => {
+                        self.i = at;
+                        self.read_with(read)
+                    }
+                }
+            }
+            b'n' if null.is_some() && self.null() => null,
+            _ => self.read_with(read),
+        }
+    }
+
+    fn required_string(&mut self) -> Option<String> {
+        self.string_or(|s| Some(s.to_owned()), None, |d| String::deserialize(d))
+    }
+
+    fn optional_string(&mut self) -> Option<Option<String>> {
+        self.string_or(|s| Some(Some(s.to_owned())), Some(None), |d| lenient(d))
+    }
+
+    fn optional_time(&mut self) -> Option<Option<OffsetDateTime>> {
+        self.string_or(
+            |s| Some(time_fmt::parse(s)),
+            Some(None),
+            |d| time_fmt::option::deserialize(d),
+        )
+    }
+
+    /// An item whose first key is `grant_kind: "managed_secret"`, else `None` (the cursor is
+    /// then anywhere inside it).
+    fn managed_secret_item(&mut self) -> Option<ManagedSecretGrantItem> {
+        self.eat(b'{')?;
+        if self.key()? != "grant_kind" || self.plain_str()? != "managed_secret" {
+            return None;
+        }
+        let mut f = MsFields::default();
+        let mut seen = 0u32;
+        // Servers send the fields in one order: the next key is most likely the one after the
+        // last, compared in place (quotes included) before any scanning.
+        let mut expected = 0;
+        while self.next_entry()? {
+            let field = match self.predicted_key(expected) {
+                Some(field) => field,
+                None => {
+                    let key = self.key()?;
+                    match MS_FIELDS.iter().position(|&name| name == key) {
+                        Some(field) => field,
+                        None => {
+                            self.skip_unknown()?;
+                            continue;
+                        }
+                    }
+                }
+            };
+            expected = field + 1;
+            if seen & (1 << field) != 0 {
+                return None;
+            }
+            seen |= 1 << field;
+            match field {
+                0 => f.grant_id = Some(self.required_string()?),
+                1 => f.managed_secret_id = Some(self.required_string()?),
+                2 => f.managed_secret_slug = Some(self.required_string()?),
+                3 => f.managed_secret_name = Some(self.required_string()?),
+                4 => f.agent_id = self.optional_string()?,
+                5 => f.account_identifier = self.optional_string()?,
+                6 => f.status = Some(self.required_string()?),
+                7 => f.expires_at = self.optional_time()?,
+                8 => f.grant_expires_at = self.optional_time()?,
+                9 => {
+                    f.created_at =
+                        Some(self.string_or(time_fmt::parse, None, |d| time_fmt::deserialize(d))?)
+                }
+                10 => f.last_used_at = self.optional_time()?,
+                11 => f.principal_type = Some(self.required_string()?),
+                12 => {
+                    f.access_via = Some(self.string_or(
+                        |s| Some(s.to_owned()),
+                        Some(ownership()),
+                        |d| lenient_or_ownership(d),
+                    )?)
+                }
+                13 => f.delegated_at = self.optional_time()?,
+                14 => f.label = self.optional_string()?,
+                15 => f.credential_id = self.optional_string()?,
+                16 => f.parent_grant_id = self.optional_string()?,
+                17 => {
+                    f.grant_policy = if self.null() {
+                        None
+                    } else {
+                        self.read_with(|d| lenient_policy(d))?
+                    }
+                }
+                18 => {
+                    f.depth = match self.peek()? {
+                        b'0'..=b'9' => {
+                            let at = self.i;
+                            match self.uint().and_then(|n| i64::try_from(n).ok()) {
+                                Some(n) => n,
+                                None => {
+                                    self.i = at;
+                                    self.read_with(|d| depth(d))?
+                                }
+                            }
+                        }
+                        b'n' if self.null() => 0,
+                        _ => self.read_with(|d| depth(d))?,
+                    }
+                }
+                19 => {
+                    f.delegable = match self.peek()? {
+                        b'n' if self.null() => false,
+                        b't' | b'f' => self.boolean()?,
+                        _ => self.read_with(|d| lenient_or_default(d))?,
+                    }
+                }
+                20 => {
+                    f.scope_constraint = if self.null() {
+                        None
+                    } else {
+                        self.read_with(|d| lenient_strings(d))?
+                    }
+                }
+                21 => {
+                    f.credential_kind = self.string_or(
+                        |s| Some(CredentialKind::from_str(Cow::Borrowed(s))),
+                        Some(None),
+                        |d| lenient(d),
+                    )?
+                }
+                22 => f.credential_label = self.optional_string()?,
+                _ => unreachable!("MS_FIELDS has 23 names"),
+            }
+        }
+        Some(ManagedSecretGrantItem {
+            grant_id: f.grant_id?,
+            managed_secret_id: f.managed_secret_id?,
+            managed_secret_slug: f.managed_secret_slug?,
+            managed_secret_name: f.managed_secret_name?,
+            agent_id: f.agent_id,
+            account_identifier: f.account_identifier,
+            status: f.status?,
+            expires_at: f.expires_at,
+            grant_expires_at: f.grant_expires_at,
+            created_at: f.created_at?,
+            last_used_at: f.last_used_at,
+            principal_type: f.principal_type?,
+            access_via: f.access_via.unwrap_or_else(ownership),
+            delegated_at: f.delegated_at,
+            label: f.label,
+            credential_id: f.credential_id,
+            parent_grant_id: f.parent_grant_id,
+            grant_policy: f.grant_policy,
+            depth: f.depth,
+            delegable: f.delegable,
+            scope_constraint: f.scope_constraint,
+            credential_kind: f.credential_kind,
+            credential_label: f.credential_label,
+        })
+    }
+}
+
+/// Declares a struct's wire field names (`$names`, the index being the field's arm in its
+/// reader) and the same quoted (`$quoted`), as they appear on the wire.
+macro_rules! wire_fields {
+    ($names:ident, $quoted:ident: $($name:literal),+ $(,)?) => {
+        const $names: &[&str] = &[$($name),+];
+        const $quoted: &[&str] = &[$(concat!("\"", $name, "\"")),+];
+    };
+}
+
+wire_fields!(MS_FIELDS, MS_QUOTED:
+    "grant_id",
+    "managed_secret_id",
+    "managed_secret_slug",
+    "managed_secret_name",
+    "agent_id",
+    "account_identifier",
+    "status",
+    "expires_at",
+    "grant_expires_at",
+    "created_at",
+    "last_used_at",
+    "principal_type",
+    "access_via",
+    "delegated_at",
+    "label",
+    "credential_id",
+    "parent_grant_id",
+    "grant_policy",
+    "depth",
+    "delegable",
+    "scope_constraint",
+    "credential_kind",
+    "credential_label",
+);
+
+#[derive(Default)]
+struct MsFields {
+    grant_id: Option<String>,
+    managed_secret_id: Option<String>,
+    managed_secret_slug: Option<String>,
+    managed_secret_name: Option<String>,
+    agent_id: Option<String>,
+    account_identifier: Option<String>,
+    status: Option<String>,
+    expires_at: Option<OffsetDateTime>,
+    grant_expires_at: Option<OffsetDateTime>,
+    created_at: Option<OffsetDateTime>,
+    last_used_at: Option<OffsetDateTime>,
+    principal_type: Option<String>,
+    access_via: Option<String>,
+    delegated_at: Option<OffsetDateTime>,
+    label: Option<String>,
+    credential_id: Option<String>,
+    parent_grant_id: Option<String>,
+    grant_policy: Option<crate::policy::GrantPolicy>,
+    depth: i64,
+    delegable: bool,
+    scope_constraint: Option<Vec<String>>,
+    credential_kind: Option<CredentialKind>,
+    credential_label: Option<String>,
+}
