@@ -31,35 +31,34 @@ fn parse_utc(s: &str) -> Option<OffsetDateTime> {
     if b[16] != b':' || *b.last()? != b'Z' {
         return None;
     }
-    let num = |from: usize, to: usize| -> Option<u32> {
-        b[from..to].iter().try_fold(0u32, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
+    let digit = |i: usize| {
+        let d = b[i].wrapping_sub(b'0');
+        (d < 10).then_some(u32::from(d))
     };
+    let two = |i: usize| Some(digit(i)? * 10 + digit(i + 1)?);
     let nanos = match &b[19..b.len() - 1] {
         [] => 0,
         [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
-            num(20, 20 + digits.len())? * 10u32.pow(9 - digits.len() as u32)
+            let mut n = 0;
+            for i in 20..20 + digits.len() {
+                n = n * 10 + digit(i)?;
+            }
+            n * 10u32.pow(9 - digits.len() as u32)
         }
         _ => return None,
     };
-    let second = num(17, 19)?;
+    let second = two(17)?;
     if second > 59 {
         return None;
     }
     let date = time::Date::from_calendar_date(
-        i32::try_from(num(0, 4)?).ok()?,
-        time::Month::try_from(u8::try_from(num(5, 7)?).ok()?).ok()?,
-        u8::try_from(num(8, 10)?).ok()?,
+        (two(0)? * 100 + two(2)?) as i32,
+        time::Month::try_from(two(5)? as u8).ok()?,
+        two(8)? as u8,
     )
     .ok()?;
-    let time = time::Time::from_hms_nano(
-        u8::try_from(num(11, 13)?).ok()?,
-        u8::try_from(num(14, 16)?).ok()?,
-        second as u8,
-        nanos,
-    )
-    .ok()?;
+    let time =
+        time::Time::from_hms_nano(two(11)? as u8, two(14)? as u8, second as u8, nanos).ok()?;
     Some(PrimitiveDateTime::new(date, time).assume_utc())
 }
 

@@ -154,24 +154,27 @@ impl<'a> Cursor<'a> {
         Some(k)
     }
 
-    /// Field `expected` of [`MS_QUOTED`] if its key is next (the cursor then past its colon).
+    /// Field `expected` of [`MS_QUOTED`] if its key and colon are next (the cursor then past
+    /// them); `None` otherwise (whitespace before the colon included), the cursor unmoved.
     fn predicted_key(&mut self, expected: usize) -> Option<usize> {
-        let quoted = MS_QUOTED.get(expected)?;
+        let key = MS_KEYS.get(expected)?;
         self.ws();
-        if !self.b[self.i..].starts_with(quoted.as_bytes()) {
-            return None;
-        }
         let at = self.i;
-        self.i += quoted.len();
-        if self.eat(b':').is_none() {
-            self.i = at;
+        let end = at.checked_add(key.len).filter(|&end| end <= self.b.len())?;
+        let word = |from: usize| u64::from_le_bytes(self.b[from..from + 8].try_into().unwrap());
+        let matches = word(at) == key.first
+            && word(at + (key.len - 8).min(8)) == key.middle
+            && word(end - 8) == key.last;
+        if !matches {
             return None;
         }
+        self.i = end;
         Some(expected)
     }
 
-    fn literal(&mut self, word: &[u8]) -> bool {
-        if self.b[self.i..].starts_with(word) && !self.word_continues(self.i + word.len()) {
+    #[inline]
+    fn literal<const N: usize>(&mut self, word: &[u8; N]) -> bool {
+        if self.b.get(self.i..self.i + N) == Some(word) && !self.word_continues(self.i + N) {
             self.i += word.len();
             true
         } else {
@@ -478,11 +481,11 @@ impl<'a> Cursor<'a> {
 }
 
 /// Declares a struct's wire field names (`$names`, the index being the field's arm in its
-/// reader) and the same quoted (`$quoted`), as they appear on the wire.
+/// reader) and the same quoted and with their colon (`$quoted`), as they appear on the wire.
 macro_rules! wire_fields {
     ($names:ident, $quoted:ident: $($name:literal),+ $(,)?) => {
         const $names: &[&str] = &[$($name),+];
-        const $quoted: &[&str] = &[$(concat!("\"", $name, "\"")),+];
+        const $quoted: &[&str] = &[$(concat!("\"", $name, "\":")),+];
     };
 }
 
@@ -511,6 +514,55 @@ wire_fields!(MS_FIELDS, MS_QUOTED:
     "credential_kind",
     "credential_label",
 );
+
+/// A quoted key and its colon as three (overlapping) 8-byte words: the first eight bytes, the
+/// eight from byte 8 (or the last eight, if shorter than 16) and the last eight. Every key here is
+/// 8 to 24 bytes long, so the three words cover all of it and compare without a call.
+#[derive(Clone, Copy)]
+struct Key {
+    len: usize,
+    first: u64,
+    middle: u64,
+    last: u64,
+}
+
+const fn key_words(quoted: &str) -> Key {
+    let b = quoted.as_bytes();
+    let len = b.len();
+    assert!(len >= 8 && len <= 24, "a key of 8 to 24 bytes");
+    const fn word(b: &[u8], from: usize) -> u64 {
+        let mut w = 0u64;
+        let mut i = 0;
+        while i < 8 {
+            w |= (b[from + i] as u64) << (8 * i);
+            i += 1;
+        }
+        w
+    }
+    let middle_at = if len - 8 < 8 { len - 8 } else { 8 };
+    Key {
+        len,
+        first: word(b, 0),
+        middle: word(b, middle_at),
+        last: word(b, len - 8),
+    }
+}
+
+/// [`MS_QUOTED`] as [`Key`]s.
+const MS_KEYS: [Key; MS_FIELDS.len()] = {
+    let mut keys = [Key {
+        len: 0,
+        first: 0,
+        middle: 0,
+        last: 0,
+    }; MS_FIELDS.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = key_words(MS_QUOTED[i]);
+        i += 1;
+    }
+    keys
+};
 
 #[derive(Default)]
 struct MsFields {
