@@ -50,22 +50,24 @@ fn ownership() -> String {
 
 /// `api_base_url` is kept only as a bare `https://` origin of lowercase DNS labels.
 fn https_origin<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(lenient::<D, String>(d)?.filter(|url| {
-        let Some(host) = url.strip_prefix("https://") else {
-            return false;
-        };
-        url.len() <= 270
-            && !host.is_empty()
-            && host.split('.').all(|label| {
-                !label.is_empty()
-                    && label.len() <= 63
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-                    && label
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            })
-    }))
+    Ok(lenient::<D, String>(d)?.filter(|url| is_https_origin(url)))
+}
+
+fn is_https_origin(url: &str) -> bool {
+    let Some(host) = url.strip_prefix("https://") else {
+        return false;
+    };
+    url.len() <= 270
+        && !host.is_empty()
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
 }
 
 /// Which credential kind a managed-secret grant serves.
@@ -648,6 +650,8 @@ mod tests {
                 .replace(r#""delegable":false"#, r#""delegable":true"#)
                 .replace(r#""credential_kind":"developer""#, r#""credential_kind":"other""#),
             r#"{"grant_kind":"oauth","grant_id":"o1","provider_id":"google","scopes":["s"],"status":"active","created_at":"2026-11-25T09:00:00Z","principal_type":"user"}"#.to_owned(),
+            r#"{"grant_kind":"oauth","grant_id":"o2","provider_id":"github","scopes":["repo","read:org"],"account_identifier":"octo","account_display_name":null,"api_base_url":"https://api.github.com","status":"active","scope_mismatch":false,"needs_reconnect":true,"expires_at":"2026-12-25T09:00:00.5Z","grant_expires_at":null,"created_at":"2026-11-25T09:00:00Z","last_used_at":null,"principal_type":"agent","access_via":"oauth_delegation","delegated_at":"2026-11-26T09:00:00Z","delegated_agent_ids":[],"label":null,"credential_id":null,"parent_grant_id":"o1","grant_policy":{"expires_at":"2027-01-01T00:00:00Z"},"depth":1,"delegable":true,"scope_constraint":["repo"]}"#.to_owned(),
+            r#"{"grant_kind":"oauth","grant_id":"o3","provider_id":"x","api_base_url":"http://not-https","status":"revoked","created_at":"2026-11-25T09:00:00+01:00","principal_type":"system","delegated_agent_ids":null,"scopes":null}"#.to_owned(),
             r#"{"grant_kind":"future","grant_id":"f1","n":1}"#.to_owned(),
         ];
         format!(
@@ -684,6 +688,23 @@ mod tests {
         };
         let base = server_shaped_page();
         assert!(agree(&base), "the fast path reads a server's page");
+        for item in 0..8 {
+            let kind = match item {
+                0..=3 => "managed_secret",
+                4..=6 => "oauth",
+                _ => "future",
+            };
+            let page = GrantPage::from_slice(base.as_bytes()).unwrap();
+            assert_eq!(page.grants[item].grant_kind(), kind, "item {item}");
+        }
+        // The items of known kinds are read by the fast path itself, not handed on.
+        let mut c = fast::Cursor::new(&base);
+        let items = base.find('[').unwrap() + 1;
+        c.i = items;
+        for _ in 0..7 {
+            assert!(c.known_item().is_some(), "a known item at byte {}", c.i);
+            c.next(b']').unwrap();
+        }
         let pretty =
             serde_json::to_string_pretty(&serde_json::from_str::<Value>(&base).unwrap()).unwrap();
         assert!(agree(&pretty), "the fast path reads a pretty-printed page");

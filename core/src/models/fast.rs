@@ -11,10 +11,12 @@
 //! `models.rs` checks both paths on mutated pages.
 
 use super::{
-    CredentialKind, GrantItem, GrantPage, ManagedSecretGrantItem, depth, lenient_or_ownership,
-    lenient_policy, lenient_strings, ownership,
+    CredentialKind, GrantItem, GrantPage, ManagedSecretGrantItem, OAuthGrantItem, depth,
+    https_origin, is_https_origin, lenient_or_ownership, lenient_policy, lenient_strings,
+    ownership, strings_or_empty,
 };
 use crate::lenient::{Accept, lenient, lenient_or_default};
+use crate::policy::GrantPolicy;
 use crate::time_fmt;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -22,11 +24,7 @@ use time::OffsetDateTime;
 
 /// Reads `text` as a page, or returns `None` when the general path must.
 pub(super) fn page(text: &str) -> Option<GrantPage> {
-    let mut c = Cursor {
-        b: text.as_bytes(),
-        s: text,
-        i: 0,
-    };
+    let mut c = Cursor::new(text);
     let (mut grants, mut total, mut limit, mut offset, mut has_more) =
         (None, None, None, None, None);
     c.eat(b'{')?;
@@ -62,10 +60,10 @@ pub(super) fn page(text: &str) -> Option<GrantPage> {
     })
 }
 
-struct Cursor<'a> {
+pub(super) struct Cursor<'a> {
     b: &'a [u8],
     s: &'a str,
-    i: usize,
+    pub(super) i: usize,
 }
 
 /// One 8-byte word at a time: a byte of `"`, `\` or a control character ends a plain string.
@@ -80,6 +78,14 @@ fn stop_in(word: u64) -> u64 {
 }
 
 impl<'a> Cursor<'a> {
+    pub(super) fn new(text: &'a str) -> Self {
+        Cursor {
+            b: text.as_bytes(),
+            s: text,
+            i: 0,
+        }
+    }
+
     fn ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.i) {
             self.i += 1;
@@ -100,7 +106,7 @@ impl<'a> Cursor<'a> {
         self.next(b'}')
     }
 
-    fn next(&mut self, close: u8) -> Option<bool> {
+    pub(super) fn next(&mut self, close: u8) -> Option<bool> {
         match self.peek()? {
             b',' => {
                 self.i += 1;
@@ -154,10 +160,11 @@ impl<'a> Cursor<'a> {
         Some(k)
     }
 
-    /// Field `expected` of [`MS_QUOTED`] if its key and colon are next (the cursor then past
-    /// them); `None` otherwise (whitespace before the colon included), the cursor unmoved.
-    fn predicted_key(&mut self, expected: usize) -> Option<usize> {
-        let key = MS_KEYS.get(expected)?;
+    /// Field `expected` of `keys` if its key and colon are next (the cursor then past them);
+    /// `None` otherwise (whitespace before the colon included), the cursor unmoved.
+    #[inline(always)]
+    fn predicted_key(&mut self, keys: &[Key], expected: usize) -> Option<usize> {
+        let key = keys.get(expected)?;
         self.ws();
         let at = self.i;
         let end = at.checked_add(key.len).filter(|&end| end <= self.b.len())?;
@@ -291,8 +298,8 @@ impl<'a> Cursor<'a> {
         loop {
             self.ws();
             let start = self.i;
-            let item = match self.managed_secret_item() {
-                Some(item) => GrantItem::ManagedSecret(item),
+            let item = match self.known_item() {
+                Some(item) => item,
                 None => {
                     self.i = start;
                     self.read_with(|d| GrantItem::deserialize(d))?
@@ -302,6 +309,20 @@ impl<'a> Cursor<'a> {
             if !self.next(b']')? {
                 return Some(items);
             }
+        }
+    }
+
+    /// An item whose first key is `grant_kind` with a kind this version knows, else `None` (the
+    /// cursor is then anywhere inside it).
+    pub(super) fn known_item(&mut self) -> Option<GrantItem> {
+        self.eat(b'{')?;
+        if self.key()? != "grant_kind" {
+            return None;
+        }
+        match self.plain_str()? {
+            "managed_secret" => managed_secret_item(self).map(GrantItem::ManagedSecret),
+            "oauth" => oauth_item(self).map(GrantItem::OAuth),
+            _ => None,
         }
     }
 
@@ -330,12 +351,19 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    // The field readers: each reads what the general path's reader of that field reads (named
+    // in the last argument), natively when the value is null or plain.
+
     fn required_string(&mut self) -> Option<String> {
         self.string_or(|s| Some(s.to_owned()), None, |d| String::deserialize(d))
     }
 
     fn optional_string(&mut self) -> Option<Option<String>> {
         self.string_or(|s| Some(Some(s.to_owned())), Some(None), |d| lenient(d))
+    }
+
+    fn time(&mut self) -> Option<OffsetDateTime> {
+        self.string_or(time_fmt::parse, None, |d| time_fmt::deserialize(d))
     }
 
     fn optional_time(&mut self) -> Option<Option<OffsetDateTime>> {
@@ -346,174 +374,185 @@ impl<'a> Cursor<'a> {
         )
     }
 
-    /// An item whose first key is `grant_kind: "managed_secret"`, else `None` (the cursor is
-    /// then anywhere inside it).
-    fn managed_secret_item(&mut self) -> Option<ManagedSecretGrantItem> {
-        self.eat(b'{')?;
-        if self.key()? != "grant_kind" || self.plain_str()? != "managed_secret" {
-            return None;
+    fn access_via(&mut self) -> Option<String> {
+        self.string_or(
+            |s| Some(s.to_owned()),
+            Some(ownership()),
+            |d| lenient_or_ownership(d),
+        )
+    }
+
+    fn https_origin(&mut self) -> Option<Option<String>> {
+        self.string_or(
+            |s| Some(is_https_origin(s).then(|| s.to_owned())),
+            Some(None),
+            |d| https_origin(d),
+        )
+    }
+
+    fn credential_kind(&mut self) -> Option<Option<CredentialKind>> {
+        self.string_or(
+            |s| Some(CredentialKind::from_str(Cow::Borrowed(s))),
+            Some(None),
+            |d| lenient(d),
+        )
+    }
+
+    fn policy(&mut self) -> Option<Option<GrantPolicy>> {
+        if self.null() {
+            return Some(None);
         }
-        let mut f = MsFields::default();
-        let mut seen = 0u32;
-        // Servers send the fields in one order: the next key is most likely the one after the
-        // last, compared in place (quotes included) before any scanning.
-        let mut expected = 0;
-        while self.next_entry()? {
-            let field = match self.predicted_key(expected) {
-                Some(field) => field,
-                None => {
-                    let key = self.key()?;
-                    match MS_FIELDS.iter().position(|&name| name == key) {
-                        Some(field) => field,
-                        None => {
-                            self.skip_unknown()?;
-                            continue;
-                        }
-                    }
+        self.read_with(|d| lenient_policy(d))
+    }
+
+    fn depth(&mut self) -> Option<i64> {
+        match self.peek()? {
+            b'0'..=b'9' => {
+                let at = self.i;
+                if let Some(n) = self.uint().and_then(|n| i64::try_from(n).ok()) {
+                    return Some(n);
                 }
-            };
-            expected = field + 1;
-            if seen & (1 << field) != 0 {
-                return None;
+                self.i = at;
             }
-            seen |= 1 << field;
-            match field {
-                0 => f.grant_id = Some(self.required_string()?),
-                1 => f.managed_secret_id = Some(self.required_string()?),
-                2 => f.managed_secret_slug = Some(self.required_string()?),
-                3 => f.managed_secret_name = Some(self.required_string()?),
-                4 => f.agent_id = self.optional_string()?,
-                5 => f.account_identifier = self.optional_string()?,
-                6 => f.status = Some(self.required_string()?),
-                7 => f.expires_at = self.optional_time()?,
-                8 => f.grant_expires_at = self.optional_time()?,
-                9 => {
-                    f.created_at =
-                        Some(self.string_or(time_fmt::parse, None, |d| time_fmt::deserialize(d))?)
-                }
-                10 => f.last_used_at = self.optional_time()?,
-                11 => f.principal_type = Some(self.required_string()?),
-                12 => {
-                    f.access_via = Some(self.string_or(
-                        |s| Some(s.to_owned()),
-                        Some(ownership()),
-                        |d| lenient_or_ownership(d),
-                    )?)
-                }
-                13 => f.delegated_at = self.optional_time()?,
-                14 => f.label = self.optional_string()?,
-                15 => f.credential_id = self.optional_string()?,
-                16 => f.parent_grant_id = self.optional_string()?,
-                17 => {
-                    f.grant_policy = if self.null() {
-                        None
-                    } else {
-                        self.read_with(|d| lenient_policy(d))?
-                    }
-                }
-                18 => {
-                    f.depth = match self.peek()? {
-                        b'0'..=b'9' => {
-                            let at = self.i;
-                            match self.uint().and_then(|n| i64::try_from(n).ok()) {
-                                Some(n) => n,
-                                None => {
-                                    self.i = at;
-                                    self.read_with(|d| depth(d))?
-                                }
-                            }
-                        }
-                        b'n' if self.null() => 0,
-                        _ => self.read_with(|d| depth(d))?,
-                    }
-                }
-                19 => {
-                    f.delegable = match self.peek()? {
-                        b'n' if self.null() => false,
-                        b't' | b'f' => self.boolean()?,
-                        _ => self.read_with(|d| lenient_or_default(d))?,
-                    }
-                }
-                20 => {
-                    f.scope_constraint = if self.null() {
-                        None
-                    } else {
-                        self.read_with(|d| lenient_strings(d))?
-                    }
-                }
-                21 => {
-                    f.credential_kind = self.string_or(
-                        |s| Some(CredentialKind::from_str(Cow::Borrowed(s))),
-                        Some(None),
-                        |d| lenient(d),
-                    )?
-                }
-                22 => f.credential_label = self.optional_string()?,
-                _ => unreachable!("MS_FIELDS has 23 names"),
-            }
+            b'n' if self.null() => return Some(0),
+            _ => {}
         }
-        Some(ManagedSecretGrantItem {
-            grant_id: f.grant_id?,
-            managed_secret_id: f.managed_secret_id?,
-            managed_secret_slug: f.managed_secret_slug?,
-            managed_secret_name: f.managed_secret_name?,
-            agent_id: f.agent_id,
-            account_identifier: f.account_identifier,
-            status: f.status?,
-            expires_at: f.expires_at,
-            grant_expires_at: f.grant_expires_at,
-            created_at: f.created_at?,
-            last_used_at: f.last_used_at,
-            principal_type: f.principal_type?,
-            access_via: f.access_via.unwrap_or_else(ownership),
-            delegated_at: f.delegated_at,
-            label: f.label,
-            credential_id: f.credential_id,
-            parent_grant_id: f.parent_grant_id,
-            grant_policy: f.grant_policy,
-            depth: f.depth,
-            delegable: f.delegable,
-            scope_constraint: f.scope_constraint,
-            credential_kind: f.credential_kind,
-            credential_label: f.credential_label,
-        })
+        self.read_with(|d| depth(d))
+    }
+
+    fn flag(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b'n' if self.null() => Some(false),
+            b't' | b'f' => self.boolean(),
+            _ => self.read_with(|d| lenient_or_default(d)),
+        }
+    }
+
+    fn optional_strings(&mut self) -> Option<Option<Vec<String>>> {
+        if self.null() {
+            return Some(None);
+        }
+        self.read_with(|d| lenient_strings(d))
+    }
+
+    fn strings(&mut self) -> Option<Vec<String>> {
+        if self.null() {
+            return Some(Vec::new());
+        }
+        self.read_with(|d| strings_or_empty(d))
     }
 }
 
-/// Declares a struct's wire field names (`$names`, the index being the field's arm in its
-/// reader) and the same quoted and with their colon (`$quoted`), as they appear on the wire.
-macro_rules! wire_fields {
-    ($names:ident, $quoted:ident: $($name:literal),+ $(,)?) => {
-        const $names: &[&str] = &[$($name),+];
-        const $quoted: &[&str] = &[$(concat!("\"", $name, "\":")),+];
+/// Declares the reader of one item kind: `fn $name(&mut Cursor) -> Option<$ty>` reading the
+/// object's entries after `grant_kind` until its `}`, each field (`name: type`) with its reader
+/// (a `Cursor` method) and, when the field may be absent, the value it then takes (`or
+/// default`); without one, the field is required. The list is the struct's fields in the order
+/// servers send them.
+macro_rules! item_reader {
+    ($name:ident -> $ty:ident {
+        $($field:ident: $fty:ty => $read:ident $(or $default:expr)?),+ $(,)?
+    }) => {
+        fn $name(c: &mut Cursor<'_>) -> Option<$ty> {
+            #[allow(non_camel_case_types)]
+            #[derive(Clone, Copy)]
+            enum Field { $($field),+ }
+            const ORDER: &[Field] = &[$(Field::$field),+];
+            const KEYS: &[Key] = &[$(key_words(concat!("\"", stringify!($field), "\":"))),+];
+            const NAMES: &[&str] = &[$(stringify!($field)),+];
+            // One struct in memory: as separate locals, the fields were shuffled between
+            // registers and stack on every entry (twice the instructions).
+            #[derive(Default)]
+            struct Read { $($field: Option<$fty>),+ }
+            let mut f = Read::default();
+            let mut seen = 0u64;
+            // Servers send the fields in one order: the next key is most likely the one after
+            // the last, compared in place before any scanning.
+            let mut expected = 0;
+            while c.next_entry()? {
+                let at = match c.predicted_key(KEYS, expected) {
+                    Some(at) => at,
+                    None => {
+                        let key = c.key()?;
+                        match NAMES.iter().position(|&name| name == key) {
+                            Some(at) => at,
+                            None => {
+                                c.skip_unknown()?;
+                                continue;
+                            }
+                        }
+                    }
+                };
+                // A field twice is an error of the general path.
+                if seen & (1 << at) != 0 {
+                    return None;
+                }
+                seen |= 1 << at;
+                expected = at + 1;
+                match ORDER[at] {
+                    $(Field::$field => f.$field = Some(c.$read()?),)+
+                }
+            }
+            Some($ty {
+                $($field: item_reader!(@finish f.$field $(, $default)?),)+
+            })
+        }
     };
+    (@finish $value:expr) => { $value? };
+    (@finish $value:expr, $default:expr) => { $value.unwrap_or_else(|| $default) };
 }
 
-wire_fields!(MS_FIELDS, MS_QUOTED:
-    "grant_id",
-    "managed_secret_id",
-    "managed_secret_slug",
-    "managed_secret_name",
-    "agent_id",
-    "account_identifier",
-    "status",
-    "expires_at",
-    "grant_expires_at",
-    "created_at",
-    "last_used_at",
-    "principal_type",
-    "access_via",
-    "delegated_at",
-    "label",
-    "credential_id",
-    "parent_grant_id",
-    "grant_policy",
-    "depth",
-    "delegable",
-    "scope_constraint",
-    "credential_kind",
-    "credential_label",
-);
+item_reader!(managed_secret_item -> ManagedSecretGrantItem {
+    grant_id: String => required_string,
+    managed_secret_id: String => required_string,
+    managed_secret_slug: String => required_string,
+    managed_secret_name: String => required_string,
+    agent_id: Option<String> => optional_string or None,
+    account_identifier: Option<String> => optional_string or None,
+    status: String => required_string,
+    expires_at: Option<OffsetDateTime> => optional_time or None,
+    grant_expires_at: Option<OffsetDateTime> => optional_time or None,
+    created_at: OffsetDateTime => time,
+    last_used_at: Option<OffsetDateTime> => optional_time or None,
+    principal_type: String => required_string,
+    access_via: String => access_via or ownership(),
+    delegated_at: Option<OffsetDateTime> => optional_time or None,
+    label: Option<String> => optional_string or None,
+    credential_id: Option<String> => optional_string or None,
+    parent_grant_id: Option<String> => optional_string or None,
+    grant_policy: Option<GrantPolicy> => policy or None,
+    depth: i64 => depth or 0,
+    delegable: bool => flag or false,
+    scope_constraint: Option<Vec<String>> => optional_strings or None,
+    credential_kind: Option<CredentialKind> => credential_kind or None,
+    credential_label: Option<String> => optional_string or None,
+});
+
+item_reader!(oauth_item -> OAuthGrantItem {
+    grant_id: String => required_string,
+    provider_id: String => required_string,
+    scopes: Vec<String> => strings or Vec::new(),
+    account_identifier: Option<String> => optional_string or None,
+    account_display_name: Option<String> => optional_string or None,
+    api_base_url: Option<String> => https_origin or None,
+    status: String => required_string,
+    scope_mismatch: bool => flag or false,
+    needs_reconnect: bool => flag or false,
+    expires_at: Option<OffsetDateTime> => optional_time or None,
+    grant_expires_at: Option<OffsetDateTime> => optional_time or None,
+    created_at: OffsetDateTime => time,
+    last_used_at: Option<OffsetDateTime> => optional_time or None,
+    principal_type: String => required_string,
+    access_via: String => access_via or ownership(),
+    delegated_at: Option<OffsetDateTime> => optional_time or None,
+    delegated_agent_ids: Vec<String> => strings or Vec::new(),
+    label: Option<String> => optional_string or None,
+    credential_id: Option<String> => optional_string or None,
+    parent_grant_id: Option<String> => optional_string or None,
+    grant_policy: Option<GrantPolicy> => policy or None,
+    depth: i64 => depth or 0,
+    delegable: bool => flag or false,
+    scope_constraint: Option<Vec<String>> => optional_strings or None,
+});
 
 /// A quoted key and its colon as three (overlapping) 8-byte words: the first eight bytes, the
 /// eight from byte 8 (or the last eight, if shorter than 16) and the last eight. Every key here is
@@ -527,9 +566,6 @@ struct Key {
 }
 
 const fn key_words(quoted: &str) -> Key {
-    let b = quoted.as_bytes();
-    let len = b.len();
-    assert!(len >= 8 && len <= 24, "a key of 8 to 24 bytes");
     const fn word(b: &[u8], from: usize) -> u64 {
         let mut w = 0u64;
         let mut i = 0;
@@ -539,6 +575,9 @@ const fn key_words(quoted: &str) -> Key {
         }
         w
     }
+    let b = quoted.as_bytes();
+    let len = b.len();
+    assert!(len >= 8 && len <= 24, "a key of 8 to 24 bytes");
     let middle_at = if len - 8 < 8 { len - 8 } else { 8 };
     Key {
         len,
@@ -546,47 +585,4 @@ const fn key_words(quoted: &str) -> Key {
         middle: word(b, middle_at),
         last: word(b, len - 8),
     }
-}
-
-/// [`MS_QUOTED`] as [`Key`]s.
-const MS_KEYS: [Key; MS_FIELDS.len()] = {
-    let mut keys = [Key {
-        len: 0,
-        first: 0,
-        middle: 0,
-        last: 0,
-    }; MS_FIELDS.len()];
-    let mut i = 0;
-    while i < keys.len() {
-        keys[i] = key_words(MS_QUOTED[i]);
-        i += 1;
-    }
-    keys
-};
-
-#[derive(Default)]
-struct MsFields {
-    grant_id: Option<String>,
-    managed_secret_id: Option<String>,
-    managed_secret_slug: Option<String>,
-    managed_secret_name: Option<String>,
-    agent_id: Option<String>,
-    account_identifier: Option<String>,
-    status: Option<String>,
-    expires_at: Option<OffsetDateTime>,
-    grant_expires_at: Option<OffsetDateTime>,
-    created_at: Option<OffsetDateTime>,
-    last_used_at: Option<OffsetDateTime>,
-    principal_type: Option<String>,
-    access_via: Option<String>,
-    delegated_at: Option<OffsetDateTime>,
-    label: Option<String>,
-    credential_id: Option<String>,
-    parent_grant_id: Option<String>,
-    grant_policy: Option<crate::policy::GrantPolicy>,
-    depth: i64,
-    delegable: bool,
-    scope_constraint: Option<Vec<String>>,
-    credential_kind: Option<CredentialKind>,
-    credential_label: Option<String>,
 }
