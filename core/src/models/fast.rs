@@ -2,7 +2,7 @@
 //! `grant_kind` first, plain strings), which costs a fraction of the general serde reading — a
 //! list call is mostly its parse.
 //!
-//! It answers exactly what the general path ([`GrantPage::from_slice_general`]) answers, or
+//! It answers exactly what the general path (`GrantPage::from_str_general`) answers, or
 //! nothing: every value it does not read itself (a nested object, an array, a string with an
 //! escape, a number that is not a small integer) is cut out whole and handed to the same field
 //! reader the general path uses; an item it cannot read goes whole to the general item reader;
